@@ -1,0 +1,85 @@
+"""RFC 9457 problem+json responses; the one place errors become HTTP status codes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from core_alerts.domain import errors as e
+
+PROBLEM = "application/problem+json"
+
+class UnsupportedMediaType(e.CoreAlertsError):
+    """The body is not JSON, or uses an encoding other than gzip."""
+
+    code = "unsupported_media_type"
+
+
+_STATUS: list[tuple[type[e.CoreAlertsError], int]] = [
+    (UnsupportedMediaType, 415),
+    (e.LimitExceeded, 413),
+    (e.MalformedInput, 400),
+    (e.ValidationFailed, 422),
+    (e.AlertNotFound, 404),
+    (e.InvalidTransition, 409),
+    (e.ConflictError, 409),
+    (e.StorageUnavailable, 503),
+    (e.Overloaded, 503),
+]
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    code: str = "error",
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    body = {"type": f"urn:core-alerts:problem:{code}", "title": title, "status": status}
+    body["detail"] = detail
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return Response(msgspec.json.encode(body), status, headers=headers, media_type=PROBLEM)
+
+
+def status_for(exc: e.CoreAlertsError) -> int:
+    for kind, status in _STATUS:
+        if isinstance(exc, kind):
+            return status
+    return 500
+
+
+def error_response(exc: e.CoreAlertsError, *, status: int | None = None) -> Response:
+    code = status or status_for(exc)
+    headers = None
+    if isinstance(exc, e.Overloaded):
+        headers = {"Retry-After": str(max(1, round(exc.retry_after)))}
+    fields: dict[str, Any] = {"field": exc.field}
+    if isinstance(exc, e.ValidationFailed):
+        fields["index"] = exc.index
+    return problem(
+        code, exc.__class__.__name__, exc.message, code=exc.code, headers=headers, **fields
+    )
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(e.CoreAlertsError)
+    async def _domain(_: Request, exc: e.CoreAlertsError) -> Response:
+        return error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> Response:
+        details = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        return problem(422, "ValidationFailed", details, code="validation_failed")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> Response:
+        return problem(exc.status_code, "HTTPError", str(exc.detail), headers=exc.headers)

@@ -1,0 +1,169 @@
+"""Alertmanager API v2: what Prometheus, amtool and Grafana speak, with its field names."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import msgspec
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import Response
+
+from core_alerts import __version__
+from core_alerts.api.body import read_json_body
+from core_alerts.api.deps import orchestrator, tenant_id
+from core_alerts.api.encoding import body_doc, json_response, response_doc
+from core_alerts.api.problems import error_response
+from core_alerts.api.routes.alerts import parse_filters
+from core_alerts.api.views import iso
+from core_alerts.app import EngineOrchestrator
+from core_alerts.domain import CoreAlertsError, ValidationFailed
+from core_alerts.domain.record import AlertRecord
+from core_alerts.ingest.formats.alertmanager import PostableAlert
+from core_alerts.store import AlertQuery
+
+router = APIRouter(prefix="/api/v2", tags=["alertmanager-v2"])
+Orch = Annotated[EngineOrchestrator, Depends(orchestrator)]
+Tenant = Annotated[str, Depends(tenant_id)]
+DEFAULT_RECEIVER = "default"
+_STARTED = time.time()
+_PAGE = 1000
+
+
+class Receiver(msgspec.Struct):
+    name: str
+
+
+class AlertStatusV2(msgspec.Struct):
+    state: str
+    silencedBy: list[str]  # noqa: N815 - Alertmanager's field names
+    inhibitedBy: list[str]  # noqa: N815
+
+
+class GettableAlert(msgspec.Struct):
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    startsAt: str  # noqa: N815
+    endsAt: str  # noqa: N815
+    updatedAt: str  # noqa: N815
+    fingerprint: str
+    receivers: list[Receiver]
+    status: AlertStatusV2
+    generatorURL: str = ""  # noqa: N815
+
+
+class AlertGroup(msgspec.Struct):
+    labels: dict[str, str]
+    receiver: Receiver
+    alerts: list[GettableAlert]
+
+
+_FAR_FUTURE = 253402300799.0  # 9999-12-31T23:59:59Z: "no end" as Alertmanager shows it
+
+
+def gettable(rec: AlertRecord) -> GettableAlert:
+    state = "suppressed" if rec.status == "suppressed" else "active"
+    return GettableAlert(
+        labels=rec.labels,
+        annotations=rec.annotations,
+        startsAt=iso(rec.starts_at) or "",
+        endsAt=iso(rec.ends_at if rec.ends_at is not None else _FAR_FUTURE) or "",
+        updatedAt=iso(rec.updated_at) or "",
+        fingerprint=rec.fingerprint,
+        receivers=[Receiver(DEFAULT_RECEIVER)],
+        status=AlertStatusV2(state=state, silencedBy=[], inhibitedBy=[]),
+        generatorURL=rec.generator_url,
+    )
+
+
+@router.post(
+    "/alerts",
+    summary="Post alerts (Alertmanager postableAlerts)",
+    openapi_extra=body_doc(list[PostableAlert], "Alerts, as Prometheus sends them."),
+    responses={200: {"description": "Alerts accepted and committed."}},
+)
+async def post_alerts(request: Request, orch: Orch, tenant: Tenant) -> Response:
+    try:
+        body = await read_json_body(request, orch.settings.limits.max_body_bytes)
+        await orch.alert_engine.ingest_payload("alertmanager", body, tenant_id=tenant)
+    except ValidationFailed as exc:
+        # Alertmanager answers 400 for any invalid alert; size limits stay 413.
+        return error_response(exc, status=413 if exc.code == "limit_exceeded" else 400)
+    except CoreAlertsError as exc:
+        return error_response(exc)
+    return Response(status_code=200)
+
+
+async def _active(orch: EngineOrchestrator, tenant: str, filters: list[str]) -> list[AlertRecord]:
+    matchers = parse_filters(filters)
+    out: list[AlertRecord] = []
+    cursor = None
+    while True:
+        page = await orch.store.query(
+            tenant,
+            AlertQuery(
+                statuses=["firing", "acknowledged", "suppressed"],
+                matchers=matchers,
+                after_seq=cursor,
+                limit=_PAGE,
+            ),
+        )
+        out.extend(page.items)
+        if page.next_cursor is None:
+            return out
+        cursor = page.next_cursor
+
+
+def _wanted(rec: AlertRecord, active: bool, silenced: bool) -> bool:
+    return silenced if rec.status == "suppressed" else active
+
+
+@router.get("/alerts", summary="List active alerts", responses=response_doc(list[GettableAlert]))
+async def get_alerts(
+    orch: Orch,
+    tenant: Tenant,
+    filter: Annotated[list[str] | None, Query()] = None,  # noqa: A002
+    active: bool = True,
+    silenced: bool = True,
+    inhibited: bool = True,
+    unprocessed: bool = True,
+    receiver: str | None = None,
+) -> Response:
+    records = await _active(orch, tenant, filter or [])
+    return json_response([gettable(r) for r in records if _wanted(r, active, silenced)])
+
+
+@router.get("/alerts/groups", summary="Active alerts by aggregation group", responses=response_doc(list[AlertGroup]))
+async def get_groups(
+    orch: Orch,
+    tenant: Tenant,
+    filter: Annotated[list[str] | None, Query()] = None,  # noqa: A002
+    active: bool = True,
+    silenced: bool = True,
+    inhibited: bool = True,
+    receiver: str | None = None,
+) -> Response:
+    records = [r for r in await _active(orch, tenant, filter or []) if _wanted(r, active, silenced)]
+    if not records:
+        return json_response([])
+    group = AlertGroup(labels={}, receiver=Receiver(DEFAULT_RECEIVER), alerts=[gettable(r) for r in records])
+    return json_response([group])
+
+
+@router.get("/status", summary="Service status, as Alertmanager reports it")
+async def get_status(orch: Orch) -> Response:
+    return json_response(
+        {
+            "cluster": {"status": "disabled", "peers": [], "name": ""},
+            "versionInfo": {
+                "branch": "main",
+                "buildDate": "",
+                "buildUser": "core-alerts",
+                "goVersion": "none",
+                "revision": "",
+                "version": __version__,
+            },
+            "config": {"original": f"route:\n  receiver: {DEFAULT_RECEIVER}\nreceivers:\n- name: {DEFAULT_RECEIVER}\n"},
+            "uptime": iso(_STARTED),
+        }
+    )

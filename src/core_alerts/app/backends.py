@@ -1,0 +1,41 @@
+"""Choose the storage and bus backends from Settings (the only place that imports them)."""
+
+from __future__ import annotations
+
+from core_alerts.bus import EventBus
+from core_alerts.bus.inproc import InProcessBus
+from core_alerts.config import Settings
+from core_alerts.domain.clock import Clock
+from core_alerts.store import AlertStore
+from core_alerts.telemetry import MetricsCollector
+
+
+def build_store(settings: Settings, clock: Clock, metrics: MetricsCollector) -> AlertStore:
+    db = settings.database
+    proc = settings.processing
+    if db.backend == "postgres":
+        from core_alerts.store.postgres import PostgresAlertStore
+
+        return PostgresAlertStore(
+            db.dsn(),
+            clock=clock,
+            pool_size=db.pool_size,
+            connect_timeout=db.connect_timeout,
+            max_group_sends=proc.batch_processing_size,
+            max_pending=proc.max_concurrent_alerts,
+            on_group=metrics.record_group,
+        )
+    from core_alerts.store.sqlite import SqliteAlertStore
+
+    return SqliteAlertStore(
+        db.sqlite_path,
+        clock=clock,
+        synchronous=db.synchronous,
+        max_group_sends=proc.batch_processing_size,
+        max_pending=proc.max_concurrent_alerts,
+        on_group=metrics.record_group,
+    )
+
+
+def build_bus(settings: Settings) -> EventBus:
+    return InProcessBus()

@@ -1,0 +1,101 @@
+"""EngineOrchestrator: builds and wires all engines; start_all / stop_all / get_engine."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Generator, Mapping
+from typing import Any
+
+from core_alerts.app.backends import build_bus, build_store
+from core_alerts.config import Settings, load_settings
+from core_alerts.domain.clock import Clock, SystemClock
+from core_alerts.ingest import AlertEngine
+from core_alerts.ingest.formats.registry import FORMATS
+from core_alerts.state import StateManager
+from core_alerts.telemetry import MetricsCollector
+
+
+class _StartHandle:
+    """What start_all() returns: await it, or ignore it and let first use start the engines."""
+
+    def __init__(self, orchestrator: EngineOrchestrator) -> None:
+        self._orchestrator = orchestrator
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return self._orchestrator.start().__await__()
+
+
+class EngineOrchestrator:
+    """Builds the engines named in the seed from one configuration and runs them."""
+
+    def __init__(
+        self,
+        config: Mapping[str, Any] | None = None,
+        *,
+        settings: Settings | None = None,
+        clock: Clock | None = None,
+        config_file: str | None = None,
+    ) -> None:
+        self.settings = settings or load_settings(config, config_file=config_file)
+        self.clock = clock or SystemClock()
+        self.metrics = MetricsCollector()
+        self.store = build_store(self.settings, self.clock, self.metrics)
+        self.bus = build_bus(self.settings)
+        self.alert_engine = AlertEngine(
+            self.store, self.bus, self.settings, self.metrics, self.clock, dict(FORMATS)
+        )
+        self.state_manager = StateManager(
+            self.store,
+            self.bus,
+            self.clock,
+            self.metrics,
+            expiry_interval=self.settings.processing.expiry_interval,
+        )
+        self._engines: dict[str, Any] = {
+            "alert_engine": self.alert_engine,
+            "state_manager": self.state_manager,
+            "metrics_collector": self.metrics,
+        }
+        self._started = False
+        self._lock: asyncio.Lock | None = None
+        self.alert_engine.before_use = self.start
+
+    @property
+    def engines(self) -> dict[str, Any]:
+        return dict(self._engines)
+
+    def get_engine(self, name: str) -> Any:
+        try:
+            return self._engines[name]
+        except KeyError:
+            known = ", ".join(sorted(self._engines))
+            raise KeyError(f"unknown engine {name!r}; known engines: {known}") from None
+
+    def start_all(self) -> _StartHandle:
+        """Start every engine. Await the result in async code; from sync code the engines
+        start on first use inside the running event loop."""
+        return _StartHandle(self)
+
+    async def start(self) -> None:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if self._started:
+                return
+            await self.store.open()
+            await self.bus.start()
+            self.state_manager.start()
+            self._started = True
+
+    async def stop_all(self) -> None:
+        """Stop taking work, commit what is queued, then close the store."""
+        if not self._started:
+            return
+        await self.state_manager.stop()
+        await self.store.close()
+        await self.bus.stop()
+        self._started = False
+
+    @property
+    def started(self) -> bool:
+        return self._started

@@ -1,0 +1,145 @@
+"""The settings model: every key, its type, default and allowed values."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from core_alerts.config.durations import Duration
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class ServerSettings(_Section):
+    host: str = Field("127.0.0.1", description="Address to listen on.")
+    port: int = Field(8080, ge=1, le=65535, description="TCP port to listen on.")
+    workers: int = Field(1, ge=1, le=64, description="API worker processes.")
+    graceful_timeout: Duration = Field(30.0, description="Time to finish in-flight work on stop.")
+
+
+class DatabaseSettings(_Section):
+    backend: Literal["sqlite", "postgres"] = Field("sqlite", description="Storage backend.")
+    sqlite_path: str = Field("./var/core-alerts.db", description="SQLite database file.")
+    synchronous: Literal["FULL", "NORMAL"] = Field(
+        "FULL", description="SQLite fsync policy; FULL never loses an answered write."
+    )
+    url: str | None = Field(None, description="PostgreSQL DSN; overrides host/port/name/user.")
+    host: str = Field("127.0.0.1", description="PostgreSQL host.")
+    port: int = Field(5432, ge=1, le=65535, description="PostgreSQL port.")
+    name: str = Field("core_alerts", description="PostgreSQL database name.")
+    user: str = Field("postgres", description="PostgreSQL user.")
+    password: str | None = Field(None, description="PostgreSQL password.")
+    pool_size: int = Field(8, ge=1, le=256, description="PostgreSQL connections per process.")
+    connect_timeout: Duration = Field(5.0, description="Time to wait for a connection.")
+
+    def dsn(self) -> str:
+        if self.url:
+            return self.url
+        auth = self.user if self.password is None else f"{self.user}:{self.password}"
+        return f"postgresql://{auth}@{self.host}:{self.port}/{self.name}"
+
+
+class ProcessingSettings(_Section):
+    """The write path (the seed's `alert_engine` / `processing` section)."""
+
+    max_concurrent_alerts: int = Field(
+        50_000, ge=1, description="Alerts waiting for commit before new sends get 503."
+    )
+    batch_processing_size: int = Field(
+        1000, ge=1, le=100_000, description="Most sends merged into one commit (group commit)."
+    )
+    enable_ml_processing: bool = Field(True, description="Allow ML stages to run.")
+    processing_timeout: Duration = Field(60.0, description="Longest wait for a commit.")
+    resolve_timeout: Duration = Field(
+        300.0, description="Alertmanager-format alerts without endsAt resolve after this."
+    )
+    native_resolve_timeout: Duration = Field(
+        0.0, description="Native alerts without ends_at resolve after this; 0 keeps them open."
+    )
+    expiry_interval: Duration = Field(5.0, description="How often expired alerts are resolved.")
+
+
+class LimitSettings(_Section):
+    max_body_bytes: int = Field(1 << 20, ge=1024, description="Largest request body (bytes).")
+    max_alerts_per_request: int = Field(10_000, ge=1, description="Largest batch per request.")
+    max_labels: int = Field(64, ge=1, description="Most labels (or annotations) per alert.")
+    max_label_name_length: int = Field(256, ge=1, description="Longest label name.")
+    max_label_value_length: int = Field(4096, ge=1, description="Longest label value.")
+    max_annotation_value_length: int = Field(16_384, ge=1, description="Longest annotation.")
+    max_text_length: int = Field(16_384, ge=1, description="Longest title or description.")
+    max_page_size: int = Field(1000, ge=1, description="Largest page of a list query.")
+
+
+class CorrelationSettings(_Section):
+    window_minutes: float = Field(30, ge=0, alias="correlation_window_minutes")
+    algorithms: list[str] = Field(default_factory=lambda: ["temporal", "semantic", "causal"])
+    ml_confidence_threshold: float = Field(0.8, ge=0, le=1)
+
+
+class SuppressionSettings(_Section):
+    storm_threshold: int = Field(100, ge=1)
+    deduplication_enabled: bool = True
+    intelligent_throttling: bool = True
+
+
+class RemediationSettings(_Section):
+    auto_remediation_enabled: bool = True
+    simulation_mode: bool = False
+    rollback_enabled: bool = True
+
+
+class AnalyticsSettings(_Section):
+    real_time_enabled: bool = True
+    predictions_enabled: bool = Field(True, alias="enable_predictions")
+    buffer_size: int = Field(100_000, ge=1)
+    dashboard_auto_refresh: Duration = 30.0
+
+
+class MLSettings(_Section):
+    enabled: bool = True
+    model_update_interval: Duration = 6 * 3600.0
+    anomaly_threshold: float = Field(0.8, ge=0, le=1)
+
+
+class RedisSettings(_Section):
+    url: str | None = Field(None, description="Redis URL; set for the distributed mode.")
+
+
+class SecuritySettings(_Section):
+    encryption_key: str | None = Field(None, repr=False)
+    jwt_secret: str | None = Field(None, repr=False)
+    audit_enabled: bool = True
+
+
+class LoggingSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["json", "console"] = "console"
+
+
+class Settings(_Section):
+    """All of core-alerts' configuration, frozen once loaded."""
+
+    server: ServerSettings = ServerSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    redis: RedisSettings = RedisSettings()
+    processing: ProcessingSettings = ProcessingSettings()
+    limits: LimitSettings = LimitSettings()
+    correlation: CorrelationSettings = CorrelationSettings()
+    suppression: SuppressionSettings = SuppressionSettings()
+    remediation: RemediationSettings = RemediationSettings()
+    analytics: AnalyticsSettings = AnalyticsSettings()
+    ml: MLSettings = MLSettings()
+    security: SecuritySettings = SecuritySettings()
+    logging: LoggingSettings = LoggingSettings()
+
+    @model_validator(mode="after")
+    def _batch_fits_queue(self) -> Settings:
+        if self.processing.batch_processing_size > self.processing.max_concurrent_alerts:
+            raise ValueError(
+                "processing.batch_processing_size must not exceed "
+                "processing.max_concurrent_alerts"
+            )
+        return self

@@ -1,0 +1,56 @@
+"""What the write path carries: a normalized alert, and what happened to it."""
+
+from __future__ import annotations
+
+import enum
+
+import msgspec
+
+
+class SendAction(enum.StrEnum):
+    """What a sender asks for: PagerDuty-style senders can acknowledge, others fire/resolve."""
+
+    FIRE = "fire"
+    RESOLVE = "resolve"
+    ACK = "ack"
+
+
+class NormalizedAlert(msgspec.Struct, kw_only=True, gc=False):
+    """One validated, normalized send, ready for dedup. Times are epoch seconds (UTC)."""
+
+    tenant_id: str
+    fingerprint: str
+    alert_id: str
+    source: str
+    title: str
+    description: str
+    severity: str
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    starts_at: float
+    ends_at: float | None
+    ends_at_explicit: bool
+    received_at: float
+    action: SendAction = SendAction.FIRE
+    generator_url: str = ""
+    dedup_key: str | None = None
+
+
+class IngestOutcome(enum.StrEnum):
+    CREATED = "created"
+    DEDUPLICATED = "deduplicated"
+    RESOLVED = "resolved"
+    REFIRED = "refired"
+    ACKNOWLEDGED = "acknowledged"
+    IGNORED = "ignored"
+
+
+class IngestResult(msgspec.Struct, kw_only=True, frozen=True):
+    """What happened to one send: the stored alert it became part of, and how."""
+
+    alert_id: str
+    fingerprint: str
+    outcome: IngestOutcome
+    status: str
+    occurrences: int
+    reason: str = ""

@@ -1,0 +1,272 @@
+"""The alert lifecycle: how sends and human actions change a stored alert.
+
+Pure functions over AlertRecord. Store backends load the current records, call
+`plan_batch`, and write what it returns inside one transaction.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import msgspec
+
+from core_alerts.domain.alert import AlertStatus
+from core_alerts.domain.errors import InvalidTransition
+from core_alerts.domain.ingest import IngestOutcome, IngestResult, NormalizedAlert, SendAction
+from core_alerts.domain.record import AlertRecord, Decision, Transition
+
+FIRING = AlertStatus.FIRING.value
+ACKNOWLEDGED = AlertStatus.ACKNOWLEDGED.value
+RESOLVED = AlertStatus.RESOLVED.value
+SUPPRESSED = AlertStatus.SUPPRESSED.value
+SOURCE_ACTOR = "source"
+SYSTEM_ACTOR = "system"
+
+Key = tuple[str, str]
+"""(tenant_id, fingerprint)"""
+
+
+class HumanAction(enum.StrEnum):
+    ACK = "ack"
+    UNACK = "unack"
+    RESOLVE = "resolve"
+
+
+_ALLOWED: dict[HumanAction, tuple[frozenset[str], str]] = {
+    HumanAction.ACK: (frozenset({FIRING, SUPPRESSED}), ACKNOWLEDGED),
+    HumanAction.UNACK: (frozenset({ACKNOWLEDGED}), FIRING),
+    HumanAction.RESOLVE: (frozenset({FIRING, ACKNOWLEDGED, SUPPRESSED}), RESOLVED),
+}
+
+
+def expiry_reason(record: AlertRecord) -> str:
+    if record.ends_at_explicit:
+        return "endsAt passed"
+    return "resolve_timeout: the source stopped re-sending"
+
+
+def expire(record: AlertRecord, now: float) -> Transition | None:
+    """Resolve an active record whose endsAt has passed; None when nothing changes."""
+    if not record.is_expired(now):
+        return None
+    assert record.ends_at is not None
+    old = record.status
+    record.status = RESOLVED
+    record.resolved_at = record.ends_at
+    record.updated_at = now
+    return Transition(
+        tenant_id=record.tenant_id,
+        alert_id=record.id,
+        at=now,
+        from_status=old,
+        to_status=RESOLVED,
+        actor=SYSTEM_ACTOR,
+        reason=expiry_reason(record),
+    )
+
+
+def apply_human_action(
+    record: AlertRecord, action: HumanAction, actor: str, comment: str, now: float
+) -> list[Transition]:
+    """Acknowledge, unacknowledge or resolve; raises InvalidTransition when not allowed."""
+    transitions: list[Transition] = []
+    expired = expire(record, now)
+    if expired is not None:
+        transitions.append(expired)
+    allowed_from, target = _ALLOWED[action]
+    if record.status not in allowed_from:
+        allowed = ", ".join(sorted(allowed_from))
+        raise InvalidTransition(
+            f"cannot {action.value} alert {record.id}: it is {record.status}; "
+            f"{action.value} is allowed from {allowed}"
+        )
+    old = record.status
+    record.status = target
+    record.updated_at = now
+    if action is HumanAction.ACK:
+        record.acked_by, record.acked_at = actor, now
+    elif action is HumanAction.UNACK:
+        record.acked_by = record.acked_at = None
+    else:
+        record.resolved_at = now
+        record.ends_at = now
+        record.ends_at_explicit = True
+    transitions.append(
+        Transition(
+            tenant_id=record.tenant_id,
+            alert_id=record.id,
+            at=now,
+            from_status=old,
+            to_status=target,
+            actor=actor,
+            reason=f"{action.value} by {actor}",
+            comment=comment,
+        )
+    )
+    return transitions
+
+
+class BatchPlan(msgspec.Struct, kw_only=True):
+    """What one write transaction must do, and what to answer each request."""
+
+    inserts: dict[Key, AlertRecord] = msgspec.field(default_factory=dict)
+    updates: dict[Key, AlertRecord] = msgspec.field(default_factory=dict)
+    transitions: list[Transition] = msgspec.field(default_factory=list)
+    decisions: list[Decision] = msgspec.field(default_factory=list)
+    results: list[list[IngestResult]] = msgspec.field(default_factory=list)
+
+    def touched(self) -> list[AlertRecord]:
+        return [*self.inserts.values(), *self.updates.values()]
+
+
+def _new_record(send: NormalizedAlert, now: float) -> AlertRecord:
+    resolved = send.action is SendAction.RESOLVE or (
+        send.ends_at is not None and send.ends_at <= now
+    )
+    return AlertRecord(
+        tenant_id=send.tenant_id,
+        id=send.alert_id,
+        fingerprint=send.fingerprint,
+        status=RESOLVED if resolved else FIRING,
+        severity=send.severity,
+        title=send.title,
+        description=send.description,
+        source=send.source,
+        labels=send.labels,
+        annotations=send.annotations,
+        starts_at=send.starts_at,
+        ends_at=send.ends_at if send.ends_at is not None else (now if resolved else None),
+        ends_at_explicit=send.ends_at_explicit,
+        first_seen=now,
+        last_seen=now,
+        updated_at=now,
+        occurrences=1,
+        generator_url=send.generator_url,
+        dedup_key=send.dedup_key,
+        resolved_at=(send.ends_at or now) if resolved else None,
+    )
+
+
+def _refresh_content(record: AlertRecord, send: NormalizedAlert, now: float) -> None:
+    record.labels = send.labels
+    record.annotations = send.annotations
+    record.title = send.title
+    record.description = send.description
+    record.severity = send.severity
+    record.generator_url = send.generator_url or record.generator_url
+    record.last_seen = now
+    record.updated_at = now
+
+
+class _Applier:
+    """Applies sends one by one to the current records, collecting the plan."""
+
+    def __init__(self, existing: dict[Key, AlertRecord], now: float) -> None:
+        self.now = now
+        self.records = existing
+        self.plan = BatchPlan()
+
+    def _transition(self, rec: AlertRecord, old: str | None, reason: str, actor: str) -> None:
+        self.plan.transitions.append(
+            Transition(
+                tenant_id=rec.tenant_id,
+                alert_id=rec.id,
+                at=self.now,
+                from_status=old,
+                to_status=rec.status,
+                actor=actor,
+                reason=reason,
+            )
+        )
+
+    def apply(self, send: NormalizedAlert) -> IngestResult:
+        key = (send.tenant_id, send.fingerprint)
+        rec = self.records.get(key)
+        if rec is None:
+            return self._create(key, send)
+        if key not in self.plan.inserts:
+            self.plan.updates[key] = rec
+        expired = expire(rec, self.now)
+        if expired is not None:
+            self.plan.transitions.append(expired)
+        return self._merge(rec, send)
+
+    def _create(self, key: Key, send: NormalizedAlert) -> IngestResult:
+        if send.action is SendAction.ACK:
+            return IngestResult(
+                alert_id="",
+                fingerprint=send.fingerprint,
+                outcome=IngestOutcome.IGNORED,
+                status="",
+                occurrences=0,
+                reason="acknowledge for an unknown alert",
+            )
+        rec = _new_record(send, self.now)
+        self.records[key] = rec
+        self.plan.inserts[key] = rec
+        self._transition(rec, None, f"created from {send.source}", SOURCE_ACTOR)
+        return self._result(rec, IngestOutcome.CREATED, "new fingerprint")
+
+    def _merge(self, rec: AlertRecord, send: NormalizedAlert) -> IngestResult:
+        now = self.now
+        send_resolves = send.action is SendAction.RESOLVE or (
+            send.ends_at is not None and send.ends_at <= now
+        )
+        if rec.status == RESOLVED:
+            if send_resolves or send.action is SendAction.ACK:
+                rec.last_seen = now
+                return self._result(rec, IngestOutcome.DEDUPLICATED, "already resolved")
+            _refresh_content(rec, send, now)
+            rec.status, rec.starts_at = FIRING, send.starts_at
+            rec.ends_at, rec.ends_at_explicit = send.ends_at, send.ends_at_explicit
+            rec.resolved_at = rec.acked_by = rec.acked_at = None
+            rec.occurrences += 1
+            self._transition(rec, RESOLVED, f"re-fired by {send.source}", SOURCE_ACTOR)
+            return self._result(rec, IngestOutcome.REFIRED, "fired again after resolve")
+        if send_resolves:
+            old = rec.status
+            _refresh_content(rec, send, now)
+            rec.status = RESOLVED
+            rec.ends_at = send.ends_at if send.ends_at is not None else now
+            rec.ends_at_explicit = True
+            rec.resolved_at = rec.ends_at
+            self._transition(rec, old, f"resolved by {send.source}", SOURCE_ACTOR)
+            return self._result(rec, IngestOutcome.RESOLVED, "source sent a resolve")
+        if send.action is SendAction.ACK:
+            rec.last_seen = now
+            if rec.status not in (FIRING, SUPPRESSED):
+                return self._result(rec, IngestOutcome.DEDUPLICATED, "already acknowledged")
+            old = rec.status
+            rec.status, rec.acked_by, rec.acked_at = ACKNOWLEDGED, send.source, now
+            rec.updated_at = now
+            self._transition(rec, old, f"acknowledged by {send.source}", send.source)
+            return self._result(rec, IngestOutcome.ACKNOWLEDGED, "source acknowledged")
+        _refresh_content(rec, send, now)
+        rec.ends_at, rec.ends_at_explicit = send.ends_at, send.ends_at_explicit
+        rec.occurrences += 1
+        return self._result(rec, IngestOutcome.DEDUPLICATED, "same fingerprint while active")
+
+    @staticmethod
+    def _result(rec: AlertRecord, outcome: IngestOutcome, reason: str) -> IngestResult:
+        return IngestResult(
+            alert_id=rec.id,
+            fingerprint=rec.fingerprint,
+            outcome=outcome,
+            status=rec.status,
+            occurrences=rec.occurrences,
+            reason=reason,
+        )
+
+
+def plan_batch(
+    existing: dict[Key, AlertRecord], requests: list[list[NormalizedAlert]], now: float
+) -> BatchPlan:
+    """Apply every send of every request, in order, to the current records.
+
+    `existing` holds the stored records for the keys the sends touch (it is updated in place).
+    Repeats of a fingerprint inside and across requests collapse into one row write.
+    """
+    applier = _Applier(existing, now)
+    for sends in requests:
+        applier.plan.results.append([applier.apply(send) for send in sends])
+    return applier.plan

@@ -1,0 +1,191 @@
+"""AlertEngine: the synchronous write path. The caller gets an answer only after commit."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from core_alerts.bus import EventBus
+from core_alerts.config import Settings
+from core_alerts.domain.alert import Alert, AlertStatus
+from core_alerts.domain.clock import Clock
+from core_alerts.domain.errors import AlertNotFound, StorageUnavailable
+from core_alerts.domain.events import AlertChanged
+from core_alerts.domain.fingerprint import explain_fingerprint
+from core_alerts.domain.ingest import IngestResult, NormalizedAlert, SendAction
+from core_alerts.ingest.formats.registry_types import Decoder
+from core_alerts.ingest.normalize import SourceContext, normalize
+from core_alerts.store import AlertStore
+from core_alerts.telemetry import MetricsCollector
+
+# Formats whose senders re-send while firing, so a silent source means resolved.
+_RESENDING_FORMATS = frozenset({"alertmanager", "alertmanager-webhook", "grafana"})
+
+
+class AlertEngine:
+    """Ingest, validate, normalize, fingerprint, dedup and persist alerts."""
+
+    def __init__(
+        self,
+        store: AlertStore,
+        bus: EventBus,
+        settings: Settings,
+        metrics: MetricsCollector,
+        clock: Clock,
+        formats: dict[str, Decoder],
+    ) -> None:
+        self.store = store
+        self.bus = bus
+        self.settings = settings
+        self.metrics = metrics
+        self.clock = clock
+        self.formats = formats
+        self.before_use: Callable[[], Awaitable[None]] | None = None
+        """Starts the engines on first use when start_all() was not awaited."""
+
+    def context(self, tenant_id: str, source: str, fmt: str) -> SourceContext:
+        p = self.settings.processing
+        timeout = p.resolve_timeout if fmt in _RESENDING_FORMATS else p.native_resolve_timeout
+        return SourceContext(
+            tenant_id=tenant_id,
+            source=source,
+            received_at=self.clock.now(),
+            limits=self.settings.limits,
+            resolve_timeout=timeout or None,
+        )
+
+    async def ingest_payload(
+        self, fmt: str, body: bytes, *, tenant_id: str, source: str | None = None
+    ) -> list[IngestResult]:
+        """Decode a request body in format `fmt` and ingest it (all or nothing)."""
+        decoder = self.formats[fmt]
+        sends = decoder(body, self.context(tenant_id, source or fmt, fmt))
+        return await self.ingest(sends)
+
+    async def ingest(self, sends: list[NormalizedAlert]) -> list[IngestResult]:
+        if not sends:
+            return []
+        started = time.perf_counter()
+        try:
+            results = await self.store.apply_sends(sends)
+        except StorageUnavailable:
+            self.metrics.database_errors.labels("apply_sends").inc()
+            raise
+        elapsed = time.perf_counter() - started
+        for tenant_id in {s.tenant_id for s in sends}:
+            self.metrics.record_ingest(
+                tenant_id,
+                (
+                    (s.severity, r.status, r.outcome.value)
+                    for s, r in zip(sends, results, strict=True)
+                    if s.tenant_id == tenant_id
+                ),
+                elapsed,
+            )
+        await self.bus.publish(AlertChanged.topic, self._events(sends, results))
+        return results
+
+    def _events(
+        self, sends: Sequence[NormalizedAlert], results: Sequence[IngestResult]
+    ) -> list[AlertChanged]:
+        latest: dict[tuple[str, str], AlertChanged] = {}
+        now = self.clock.now()
+        for send, res in zip(sends, results, strict=True):
+            if not res.alert_id:
+                continue
+            latest[(send.tenant_id, res.fingerprint)] = AlertChanged(
+                tenant_id=send.tenant_id,
+                alert_id=res.alert_id,
+                fingerprint=res.fingerprint,
+                outcome=res.outcome.value,
+                status=res.status,
+                severity=send.severity,
+                occurrences=res.occurrences,
+                at=now,
+                labels=send.labels,
+            )
+        return list(latest.values())
+
+    # -- the seed's Python API -----------------------------------------------------------
+
+    def _from_alert(self, alert: Alert, ctx: SourceContext) -> NormalizedAlert:
+        meta = alert.metadata
+        action = {
+            AlertStatus.RESOLVED: SendAction.RESOLVE,
+            AlertStatus.ACKNOWLEDGED: SendAction.ACK,
+        }.get(alert.status, SendAction.FIRE)
+        return normalize(
+            ctx,
+            labels=alert.labels,
+            annotations=alert.annotations,
+            title=alert.title,
+            description=alert.description,
+            severity=alert.severity,
+            starts_at=alert.starts_at.timestamp() if alert.starts_at else None,
+            ends_at=alert.ends_at.timestamp() if alert.ends_at else None,
+            action=action,
+            generator_url=alert.generator_url,
+            dedup_key=meta.dedup_key,
+            alert_id=meta.alert_id,
+        )
+
+    async def process_alerts(self, alerts: Sequence[Alert]) -> list[IngestResult]:
+        """Ingest Python Alert objects (one transaction); fills in their fingerprint."""
+        if self.before_use is not None:
+            await self.before_use()
+        sends = []
+        for alert in alerts:
+            meta = alert.metadata
+            ctx = self.context(meta.tenant_id, meta.source, "native")
+            sends.append(self._from_alert(alert, ctx))
+        results = await self.ingest(sends)
+        for alert, res in zip(alerts, results, strict=True):
+            alert.metadata.fingerprint = res.fingerprint
+            if res.alert_id:
+                alert.metadata.alert_id = res.alert_id
+        return results
+
+    async def process_alert(self, alert: Alert) -> IngestResult:
+        return (await self.process_alerts([alert]))[0]
+
+    async def explain(self, tenant_id: str, alert_id: str) -> dict[str, Any]:
+        """The alert's decision record: identity, merges, transitions, stage decisions."""
+        rec = await self.store.get(tenant_id, alert_id)
+        if rec is None:
+            raise AlertNotFound(f"alert {alert_id} not found")
+        history = await self.store.history(tenant_id, alert_id)
+        decisions = await self.store.decisions(tenant_id, alert_id)
+        return {
+            "alert_id": rec.id,
+            "fingerprint": explain_fingerprint(rec.labels, rec.dedup_key),
+            "deduplication": {
+                "occurrences": rec.occurrences,
+                "merged_sends": rec.occurrences - 1,
+                "first_seen": rec.first_seen,
+                "last_seen": rec.last_seen,
+                "reason": "sends with the same fingerprint while the alert is active are "
+                "merged into it (occurrence count, last seen, latest labels and annotations)",
+            },
+            "transitions": [
+                {
+                    "at": t.at,
+                    "from": t.from_status,
+                    "to": t.to_status,
+                    "actor": t.actor,
+                    "reason": t.reason,
+                    "comment": t.comment,
+                }
+                for t in history
+            ],
+            "decisions": [
+                {
+                    "at": d.at,
+                    "stage": d.stage,
+                    "decision": d.decision,
+                    "reason": d.reason,
+                    "details": d.details,
+                }
+                for d in decisions
+            ],
+        }

@@ -1,0 +1,173 @@
+"""Validation and normalization shared by every source format.
+
+Every format decodes its payload (msgspec, straight from bytes) and calls `normalize` once per
+alert. Validation is complete here: a send that passes can be stored on every backend.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from core_alerts.config import LimitSettings
+from core_alerts.domain import ValidationFailed
+from core_alerts.domain.alert import AlertSeverity, new_alert_id, parse_severity
+from core_alerts.domain.fingerprint import fingerprint_labels, identity_labels
+from core_alerts.domain.ingest import NormalizedAlert, SendAction
+
+_GO_ZERO_YEAR = 1
+MAX_DEDUP_KEY = 255
+MAX_ID = 128
+
+
+@dataclass(frozen=True, slots=True)
+class SourceContext:
+    """Where a batch came from and the rules to apply to it."""
+
+    tenant_id: str
+    source: str
+    received_at: float
+    limits: LimitSettings
+    resolve_timeout: float | None
+    """Seconds until an alert without an end resolves; None keeps it open."""
+
+
+def clean_text(value: str, field: str, max_len: int, index: int | None) -> str:
+    """NFC-normalize and reject what no backend can store (NUL, lone surrogates)."""
+    if len(value) > max_len:
+        raise ValidationFailed(
+            f"{field} is {len(value)} characters; the limit is {max_len}", field=field, index=index
+        )
+    if "\x00" in value:
+        raise ValidationFailed(f"{field} contains a NUL character", field=field, index=index)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationFailed(
+            f"{field} contains an unpaired surrogate (invalid Unicode)", field=field, index=index
+        ) from None
+    if value.isascii():
+        return value
+    return unicodedata.normalize("NFC", value)
+
+
+def clean_pairs(
+    pairs: Mapping[str, str], kind: str, value_limit: int, ctx: SourceContext, index: int | None
+) -> dict[str, str]:
+    limits = ctx.limits
+    if len(pairs) > limits.max_labels:
+        raise ValidationFailed(
+            f"{kind} has {len(pairs)} entries; the limit is {limits.max_labels}",
+            field=kind,
+            index=index,
+        )
+    out: dict[str, str] = {}
+    for name, value in pairs.items():
+        if not name:
+            raise ValidationFailed(f"{kind} has an empty name", field=kind, index=index)
+        key = clean_text(name, f"{kind} name", limits.max_label_name_length, index)
+        out[key] = clean_text(value, f"{kind}.{key}", value_limit, index)
+    return out
+
+
+def epoch(value: datetime | None, field: str, index: int | None) -> float | None:
+    """Seconds since the epoch; Go's zero time (year 1) means unset, as in Alertmanager."""
+    if value is None or value.year == _GO_ZERO_YEAR:
+        return None
+    if value.tzinfo is None:
+        raise ValidationFailed(
+            f"{field} has no time zone; use RFC 3339 with Z or an offset", field=field, index=index
+        )
+    return value.timestamp()
+
+
+def normalize(
+    ctx: SourceContext,
+    *,
+    labels: Mapping[str, str],
+    annotations: Mapping[str, str] | None = None,
+    title: str = "",
+    description: str = "",
+    severity: str | AlertSeverity | None = None,
+    strict_severity: bool = False,
+    starts_at: float | None = None,
+    ends_at: float | None = None,
+    action: SendAction = SendAction.FIRE,
+    generator_url: str = "",
+    dedup_key: str | None = None,
+    alert_id: str | None = None,
+    index: int | None = None,
+) -> NormalizedAlert:
+    """Validate one alert and compute its fingerprint. Raises ValidationFailed naming the field."""
+    limits = ctx.limits
+    clean_labels = clean_pairs(labels, "labels", limits.max_label_value_length, ctx, index)
+    clean_annotations = clean_pairs(
+        annotations or {}, "annotations", limits.max_annotation_value_length, ctx, index
+    )
+    title = clean_text(title, "title", limits.max_text_length, index)
+    description = clean_text(description, "description", limits.max_text_length, index)
+    if not title:
+        title = clean_annotations.get("summary") or clean_labels.get("alertname", "")
+    if not clean_labels:
+        if not title:
+            raise ValidationFailed("an alert needs labels or a title", field="labels", index=index)
+        clean_labels = {"alertname": title}
+    if dedup_key is not None:
+        if not dedup_key or len(dedup_key) > MAX_DEDUP_KEY:
+            raise ValidationFailed(
+                f"dedup_key must be 1 to {MAX_DEDUP_KEY} characters", field="dedup_key", index=index
+            )
+        dedup_key = clean_text(dedup_key, "dedup_key", MAX_DEDUP_KEY, index)
+    sev = _severity(severity, clean_labels, strict_severity, index)
+    now = ctx.received_at
+    start = starts_at if starts_at is not None else now
+    explicit = ends_at is not None
+    if ends_at is not None and ends_at < start:
+        raise ValidationFailed(
+            "endsAt is before startsAt (start time must be before end time)",
+            field="endsAt",
+            index=index,
+        )
+    if action is SendAction.RESOLVE and ends_at is None:
+        ends_at, explicit = now, True
+    elif ends_at is None and ctx.resolve_timeout:
+        ends_at = now + ctx.resolve_timeout
+    ident = identity_labels(clean_labels, dedup_key)
+    if alert_id is not None and (not alert_id or len(alert_id) > MAX_ID):
+        raise ValidationFailed(f"alert_id must be 1 to {MAX_ID} characters", field="alert_id")
+    return NormalizedAlert(
+        tenant_id=ctx.tenant_id,
+        fingerprint=fingerprint_labels(ident),
+        alert_id=alert_id or new_alert_id(),
+        source=ctx.source,
+        title=title,
+        description=description or clean_annotations.get("description", ""),
+        severity=sev.value,
+        labels=clean_labels,
+        annotations=clean_annotations,
+        starts_at=start,
+        ends_at=ends_at,
+        ends_at_explicit=explicit,
+        received_at=now,
+        action=action,
+        generator_url=clean_text(generator_url, "generatorURL", 4096, index),
+        dedup_key=dedup_key,
+    )
+
+
+def _severity(
+    given: str | AlertSeverity | None,
+    labels: Mapping[str, str],
+    strict: bool,
+    index: int | None,
+) -> AlertSeverity:
+    if isinstance(given, AlertSeverity):
+        return given
+    if given:
+        try:
+            return parse_severity(given, None if strict else AlertSeverity.MEDIUM)
+        except ValueError as exc:
+            raise ValidationFailed(str(exc), field="severity", index=index) from None
+    return parse_severity(labels.get("severity"), AlertSeverity.MEDIUM)

@@ -1,0 +1,10 @@
+"""Storage ports (Protocols) and what every backend shares: the query model and group commit.
+
+Backends live in sqlite/ and postgres/ and are imported only by the composition root (app/).
+Every call takes the tenant first. Must not import capabilities or the API.
+"""
+
+from core_alerts.store.ports import AlertPage, AlertQuery, AlertStore
+from core_alerts.store.groupcommit import GroupCommitter
+
+__all__ = ["AlertPage", "AlertQuery", "AlertStore", "GroupCommitter"]

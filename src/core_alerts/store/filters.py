@@ -1,0 +1,44 @@
+"""SQL WHERE clauses for AlertQuery, written with `?` placeholders (backends may renumber)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core_alerts.store.ports import AlertQuery
+
+ACTIVE = ("firing", "acknowledged", "suppressed")
+
+
+def _status_clause(statuses: list[str], now: float, params: list[Any]) -> str:
+    """Active statuses exclude alerts past endsAt; `resolved` includes them."""
+    parts = []
+    active = [s for s in statuses if s in ACTIVE]
+    if active:
+        marks = ", ".join("?" for _ in active)
+        parts.append(f"(status IN ({marks}) AND (ends_at IS NULL OR ends_at > ?))")
+        params.extend(active)
+        params.append(now)
+    if "resolved" in statuses:
+        parts.append("(status = 'resolved' OR (ends_at IS NOT NULL AND ends_at <= ?))")
+        params.append(now)
+    return "(" + " OR ".join(parts) + ")" if parts else "1 = 0"
+
+
+def where_clause(tenant_id: str, query: AlertQuery, now: float) -> tuple[str, list[Any]]:
+    params: list[Any] = [tenant_id]
+    clauses = ["tenant_id = ?"]
+    if query.statuses:
+        clauses.append(_status_clause(query.statuses, now, params))
+    if query.severities:
+        clauses.append(f"severity IN ({', '.join('?' for _ in query.severities)})")
+        params.extend(query.severities)
+    if query.since is not None:
+        clauses.append("last_seen >= ?")
+        params.append(query.since)
+    if query.until is not None:
+        clauses.append("starts_at <= ?")
+        params.append(query.until)
+    if query.after_seq is not None:
+        clauses.append("seq < ?")
+        params.append(query.after_seq)
+    return " AND ".join(clauses), params

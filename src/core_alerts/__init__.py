@@ -23,7 +23,18 @@ _EXPORTS = {
     "start_alerts_engines": "core_alerts.cli.serve",
 }
 
-__all__ = [*_EXPORTS, "__version__"]
+__all__ = [
+    "Alert",
+    "AlertEngine",
+    "AlertMetadata",
+    "AlertSeverity",
+    "AlertStatus",
+    "EngineOrchestrator",
+    "MetricsCollector",
+    "StateManager",
+    "__version__",
+    "start_alerts_engines",
+]
 
 if TYPE_CHECKING:
     from core_alerts.app import EngineOrchestrator

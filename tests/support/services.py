@@ -34,7 +34,9 @@ def port_open(host: str, port: int) -> bool:
 
 
 def need_binary(name: str) -> str:
-    path = shutil.which(name) or (f"/usr/bin/{name}" if os.path.exists(f"/usr/bin/{name}") else None)
+    path = shutil.which(name) or (
+        f"/usr/bin/{name}" if os.path.exists(f"/usr/bin/{name}") else None
+    )
     if path is None:
         missing(f"the {name} binary (Debian package)")
     assert path is not None

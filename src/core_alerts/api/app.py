@@ -12,7 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from core_alerts import __version__
 from core_alerts.api import problems
 from core_alerts.api.encoding import components
-from core_alerts.api.routes import alertmanager, alerts, ops
+from core_alerts.api.routes import alertmanager, alerts, ops, receivers
 from core_alerts.app import EngineOrchestrator
 
 
@@ -35,7 +35,7 @@ def create_app(orchestrator: EngineOrchestrator | None = None) -> FastAPI:
     )
     app.state.orchestrator = orch
     problems.install(app)
-    for module in (alerts, alertmanager, ops):
+    for module in (alerts, alertmanager, receivers, ops):
         app.include_router(module.router)
     _document(app)
     return app
@@ -44,7 +44,9 @@ def create_app(orchestrator: EngineOrchestrator | None = None) -> FastAPI:
 def _document(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
             schema.setdefault("components", {}).setdefault("schemas", {}).update(components())
             app.openapi_schema = schema
         return app.openapi_schema

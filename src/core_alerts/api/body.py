@@ -13,7 +13,9 @@ from core_alerts.domain.errors import LimitExceeded, MalformedInput
 def _check_type(request: Request) -> None:
     ctype = request.headers.get("content-type", "application/json").split(";")[0].strip()
     if ctype != "application/json" and not ctype.endswith("+json"):
-        raise UnsupportedMediaType(f"content type {ctype!r} is not supported; send application/json")
+        raise UnsupportedMediaType(
+            f"content type {ctype!r} is not supported; send application/json"
+        )
 
 
 async def read_json_body(request: Request, limit: int) -> bytes:

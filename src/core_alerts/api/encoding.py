@@ -37,7 +37,12 @@ def body_doc(tp: Any, description: str) -> dict[str, Any]:
 
 
 def response_doc(tp: Any, status: int = 200, description: str = "OK") -> dict[int | str, Any]:
-    return {status: {"description": description, "content": {"application/json": {"schema": schema_of(tp)}}}}
+    return {
+        status: {
+            "description": description,
+            "content": {"application/json": {"schema": schema_of(tp)}},
+        }
+    }
 
 
 def components() -> dict[str, Any]:

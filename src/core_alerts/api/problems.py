@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -13,6 +14,7 @@ from starlette.responses import Response
 from core_alerts.domain import errors as e
 
 PROBLEM = "application/problem+json"
+
 
 class UnsupportedMediaType(e.CoreAlertsError):
     """The body is not JSON, or uses an encoding other than gzip."""
@@ -39,7 +41,7 @@ def problem(
     detail: str,
     *,
     code: str = "error",
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
     **extra: Any,
 ) -> Response:
     body = {"type": f"urn:core-alerts:problem:{code}", "title": title, "status": status}

@@ -10,7 +10,7 @@ from core_alerts.app.backends import build_bus, build_store
 from core_alerts.config import Settings, load_settings
 from core_alerts.domain.clock import Clock, SystemClock
 from core_alerts.ingest import AlertEngine
-from core_alerts.ingest.formats.registry import FORMATS
+from core_alerts.ingest.formats.registry import build_formats
 from core_alerts.state import StateManager
 from core_alerts.telemetry import MetricsCollector
 
@@ -42,7 +42,12 @@ class EngineOrchestrator:
         self.store = build_store(self.settings, self.clock, self.metrics)
         self.bus = build_bus(self.settings)
         self.alert_engine = AlertEngine(
-            self.store, self.bus, self.settings, self.metrics, self.clock, dict(FORMATS)
+            self.store,
+            self.bus,
+            self.settings,
+            self.metrics,
+            self.clock,
+            build_formats(self.settings.receivers.generic),
         )
         self.state_manager = StateManager(
             self.store,

@@ -7,7 +7,12 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="core-alerts: durable alert ingestion, dedup and lifecycle.", no_args_is_help=True)
+from core_alerts.cli import alerts
+from core_alerts.cli.send import send
+
+app = typer.Typer(
+    help="core-alerts: durable alert ingestion, dedup and lifecycle.", no_args_is_help=True
+)
 
 
 @app.callback()
@@ -17,7 +22,9 @@ def main() -> None:
 
 @app.command()
 def serve(
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML file rooted at core_alerts:.")] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="YAML file rooted at core_alerts:.")
+    ] = None,
     host: Annotated[str | None, typer.Option(help="Listen address (default 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Listen port (default 8080).")] = None,
 ) -> None:
@@ -34,6 +41,11 @@ def serve(
     s = orch.settings.server
     url = f"http://{s.host}:{s.port}"
     run_server(orch, on_ready=f"core-alerts ready on {url}")
+
+
+# Client commands: they talk to a running service through core_alerts.client.
+app.command("send")(send)
+app.add_typer(alerts.app, name="alerts")
 
 
 def run() -> None:

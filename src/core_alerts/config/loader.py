@@ -77,8 +77,7 @@ def _env_layer(environ: Mapping[str, str]) -> tuple[dict[str, dict[str, Any]], d
         else:
             known = ", ".join(sorted(SEED_ENV))
             raise ConfigError(
-                f"unknown environment variable {var}; use one of {known} "
-                "or ALERTS_<SECTION>__<KEY>"
+                f"unknown environment variable {var}; use one of {known} or ALERTS_<SECTION>__<KEY>"
             )
         layer.setdefault(section, {})[key] = value
         origins[f"{section}.{key}"] = f"env {var}"

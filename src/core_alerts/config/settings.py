@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -16,7 +16,6 @@ class _Section(BaseModel):
 class ServerSettings(_Section):
     host: str = Field("127.0.0.1", description="Address to listen on.")
     port: int = Field(8080, ge=1, le=65535, description="TCP port to listen on.")
-    workers: int = Field(1, ge=1, le=64, description="API worker processes.")
     graceful_timeout: Duration = Field(30.0, description="Time to finish in-flight work on stop.")
 
 
@@ -74,34 +73,43 @@ class LimitSettings(_Section):
 
 
 class CorrelationSettings(_Section):
-    window_minutes: float = Field(30, ge=0, alias="correlation_window_minutes")
-    algorithms: list[str] = Field(default_factory=lambda: ["temporal", "semantic", "causal"])
-    ml_confidence_threshold: float = Field(0.8, ge=0, le=1)
+    window_minutes: float = Field(
+        30, ge=0, alias="correlation_window_minutes", description="Correlation time window."
+    )
+    algorithms: list[str] = Field(
+        default_factory=lambda: ["temporal", "semantic", "causal"],
+        description="Correlation algorithms to run.",
+    )
+    ml_confidence_threshold: float = Field(
+        0.8, ge=0, le=1, description="Least confidence to group alerts into an incident."
+    )
 
 
 class SuppressionSettings(_Section):
-    storm_threshold: int = Field(100, ge=1)
-    deduplication_enabled: bool = True
-    intelligent_throttling: bool = True
+    storm_threshold: int = Field(100, ge=1, description="Alerts per minute that make a storm.")
+    deduplication_enabled: bool = Field(True, description="Suppress near-duplicates.")
+    intelligent_throttling: bool = Field(True, description="Throttle noisy sources.")
 
 
 class RemediationSettings(_Section):
-    auto_remediation_enabled: bool = True
-    simulation_mode: bool = False
-    rollback_enabled: bool = True
+    auto_remediation_enabled: bool = Field(True, description="Run workflows automatically.")
+    simulation_mode: bool = Field(False, description="Dry-run every workflow.")
+    rollback_enabled: bool = Field(True, description="Roll back failed workflows.")
 
 
 class AnalyticsSettings(_Section):
-    real_time_enabled: bool = True
-    predictions_enabled: bool = Field(True, alias="enable_predictions")
-    buffer_size: int = Field(100_000, ge=1)
-    dashboard_auto_refresh: Duration = 30.0
+    real_time_enabled: bool = Field(True, description="Compute KPIs as events arrive.")
+    predictions_enabled: bool = Field(
+        True, alias="enable_predictions", description="Compute forecasts."
+    )
+    buffer_size: int = Field(100_000, ge=1, description="Events kept for analytics.")
+    dashboard_auto_refresh: Duration = Field(30.0, description="Console refresh period.")
 
 
 class MLSettings(_Section):
-    enabled: bool = True
-    model_update_interval: Duration = 6 * 3600.0
-    anomaly_threshold: float = Field(0.8, ge=0, le=1)
+    enabled: bool = Field(True, description="Allow machine-learning features.")
+    model_update_interval: Duration = Field(6 * 3600.0, description="Model retraining period.")
+    anomaly_threshold: float = Field(0.8, ge=0, le=1, description="Anomaly score threshold.")
 
 
 class RedisSettings(_Section):
@@ -109,14 +117,21 @@ class RedisSettings(_Section):
 
 
 class SecuritySettings(_Section):
-    encryption_key: str | None = Field(None, repr=False)
-    jwt_secret: str | None = Field(None, repr=False)
-    audit_enabled: bool = True
+    encryption_key: str | None = Field(None, repr=False, description="Master key for fields.")
+    jwt_secret: str | None = Field(None, repr=False, description="Key that signs tokens.")
+    audit_enabled: bool = Field(True, description="Keep the audit trail.")
+
+
+class ReceiverSettings(_Section):
+    generic: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Named field mappings for POST /api/v1/receivers/generic/{name}.",
+    )
 
 
 class LoggingSettings(_Section):
-    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    format: Literal["json", "console"] = "console"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+    format: Literal["json", "console"] = Field("console", description="Log line format.")
 
 
 class Settings(_Section):
@@ -133,13 +148,13 @@ class Settings(_Section):
     analytics: AnalyticsSettings = AnalyticsSettings()
     ml: MLSettings = MLSettings()
     security: SecuritySettings = SecuritySettings()
+    receivers: ReceiverSettings = ReceiverSettings()
     logging: LoggingSettings = LoggingSettings()
 
     @model_validator(mode="after")
     def _batch_fits_queue(self) -> Settings:
         if self.processing.batch_processing_size > self.processing.max_concurrent_alerts:
             raise ValueError(
-                "processing.batch_processing_size must not exceed "
-                "processing.max_concurrent_alerts"
+                "processing.batch_processing_size must not exceed processing.max_concurrent_alerts"
             )
         return self

@@ -19,8 +19,9 @@ from core_alerts.ingest.normalize import SourceContext, normalize
 from core_alerts.store import AlertStore
 from core_alerts.telemetry import MetricsCollector
 
-# Formats whose senders re-send while firing, so a silent source means resolved.
-_RESENDING_FORMATS = frozenset({"alertmanager", "alertmanager-webhook", "grafana"})
+# Senders that re-send firing alerts every minute or so (Prometheus, Grafana's Alertmanager
+# client), so silence means resolved. Webhook notifications repeat only every few hours.
+_RESENDING_FORMATS = frozenset({"alertmanager"})
 
 
 class AlertEngine:
@@ -55,13 +56,20 @@ class AlertEngine:
             resolve_timeout=timeout or None,
         )
 
+    def has_format(self, fmt: str) -> bool:
+        return fmt in self.formats
+
+    def decode(
+        self, fmt: str, body: bytes, *, tenant_id: str, source: str | None = None
+    ) -> list[NormalizedAlert]:
+        """Decode and validate a body without writing anything."""
+        return self.formats[fmt](body, self.context(tenant_id, source or fmt, fmt))
+
     async def ingest_payload(
         self, fmt: str, body: bytes, *, tenant_id: str, source: str | None = None
     ) -> list[IngestResult]:
         """Decode a request body in format `fmt` and ingest it (all or nothing)."""
-        decoder = self.formats[fmt]
-        sends = decoder(body, self.context(tenant_id, source or fmt, fmt))
-        return await self.ingest(sends)
+        return await self.ingest(self.decode(fmt, body, tenant_id=tenant_id, source=source))
 
     async def ingest(self, sends: list[NormalizedAlert]) -> list[IngestResult]:
         if not sends:

@@ -4,7 +4,7 @@ Backends live in sqlite/ and postgres/ and are imported only by the composition 
 Every call takes the tenant first. Must not import capabilities or the API.
 """
 
-from core_alerts.store.ports import AlertPage, AlertQuery, AlertStore
 from core_alerts.store.groupcommit import GroupCommitter
+from core_alerts.store.ports import AlertPage, AlertQuery, AlertStore
 
 __all__ = ["AlertPage", "AlertQuery", "AlertStore", "GroupCommitter"]

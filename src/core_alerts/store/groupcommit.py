@@ -106,7 +106,7 @@ class GroupCommitter(Generic[Req, Res]):
     async def _commit(self, group: list[tuple[Req, asyncio.Future[Res]]]) -> None:
         try:
             results = await self._write_group([req for req, _ in group])
-        except Exception as exc:  # noqa: BLE001 - each caller gets its own outcome
+        except Exception as exc:
             if len(group) == 1 or isinstance(exc, StorageUnavailable):
                 for _, fut in group:
                     if not fut.done():

@@ -36,20 +36,20 @@ class Receiver(msgspec.Struct):
 
 class AlertStatusV2(msgspec.Struct):
     state: str
-    silencedBy: list[str]  # noqa: N815 - Alertmanager's field names
-    inhibitedBy: list[str]  # noqa: N815
+    silencedBy: list[str]
+    inhibitedBy: list[str]
 
 
 class GettableAlert(msgspec.Struct):
     labels: dict[str, str]
     annotations: dict[str, str]
-    startsAt: str  # noqa: N815
-    endsAt: str  # noqa: N815
-    updatedAt: str  # noqa: N815
+    startsAt: str
+    endsAt: str
+    updatedAt: str
     fingerprint: str
     receivers: list[Receiver]
     status: AlertStatusV2
-    generatorURL: str = ""  # noqa: N815
+    generatorURL: str = ""
 
 
 class AlertGroup(msgspec.Struct):
@@ -58,6 +58,12 @@ class AlertGroup(msgspec.Struct):
     alerts: list[GettableAlert]
 
 
+_DEFAULT_CONFIG = (
+    f"route:\n  receiver: {DEFAULT_RECEIVER}\nreceivers:\n- name: {DEFAULT_RECEIVER}\n"
+)
+_DEFAULT_CONFIG = (
+    f"route:\n  receiver: {DEFAULT_RECEIVER}\nreceivers:\n- name: {DEFAULT_RECEIVER}\n"
+)
 _FAR_FUTURE = 253402300799.0  # 9999-12-31T23:59:59Z: "no end" as Alertmanager shows it
 
 
@@ -122,7 +128,7 @@ def _wanted(rec: AlertRecord, active: bool, silenced: bool) -> bool:
 async def get_alerts(
     orch: Orch,
     tenant: Tenant,
-    filter: Annotated[list[str] | None, Query()] = None,  # noqa: A002
+    filter: Annotated[list[str] | None, Query()] = None,
     active: bool = True,
     silenced: bool = True,
     inhibited: bool = True,
@@ -133,11 +139,15 @@ async def get_alerts(
     return json_response([gettable(r) for r in records if _wanted(r, active, silenced)])
 
 
-@router.get("/alerts/groups", summary="Active alerts by aggregation group", responses=response_doc(list[AlertGroup]))
+@router.get(
+    "/alerts/groups",
+    summary="Active alerts by aggregation group",
+    responses=response_doc(list[AlertGroup]),
+)
 async def get_groups(
     orch: Orch,
     tenant: Tenant,
-    filter: Annotated[list[str] | None, Query()] = None,  # noqa: A002
+    filter: Annotated[list[str] | None, Query()] = None,
     active: bool = True,
     silenced: bool = True,
     inhibited: bool = True,
@@ -146,7 +156,9 @@ async def get_groups(
     records = [r for r in await _active(orch, tenant, filter or []) if _wanted(r, active, silenced)]
     if not records:
         return json_response([])
-    group = AlertGroup(labels={}, receiver=Receiver(DEFAULT_RECEIVER), alerts=[gettable(r) for r in records])
+    group = AlertGroup(
+        labels={}, receiver=Receiver(DEFAULT_RECEIVER), alerts=[gettable(r) for r in records]
+    )
     return json_response([group])
 
 
@@ -163,7 +175,7 @@ async def get_status(orch: Orch) -> Response:
                 "revision": "",
                 "version": __version__,
             },
-            "config": {"original": f"route:\n  receiver: {DEFAULT_RECEIVER}\nreceivers:\n- name: {DEFAULT_RECEIVER}\n"},
+            "config": {"original": _DEFAULT_CONFIG},
             "uptime": iso(_STARTED),
         }
     )

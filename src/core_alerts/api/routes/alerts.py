@@ -60,11 +60,15 @@ def _cursor_decode(cursor: str) -> int:
             return int(raw[1:])
     except (binascii.Error, UnicodeDecodeError, ValueError):
         pass
-    raise ValidationFailed("cursor is not valid; pass next_cursor from a previous page", field="cursor")
+    raise ValidationFailed(
+        "cursor is not valid; pass next_cursor from a previous page", field="cursor"
+    )
 
 
 def _cursor_encode(seq: int | None) -> str | None:
-    return None if seq is None else base64.urlsafe_b64encode(f"s{seq}".encode()).decode().rstrip("=")
+    return (
+        None if seq is None else base64.urlsafe_b64encode(f"s{seq}".encode()).decode().rstrip("=")
+    )
 
 
 def parse_filters(filters: list[str]) -> list[Matcher]:
@@ -83,7 +87,7 @@ async def list_alerts(
     tenant: Tenant,
     status: Annotated[list[AlertStatus] | None, Query(description="Statuses to include.")] = None,
     severity: Annotated[list[AlertSeverity] | None, Query(description="Severities.")] = None,
-    filter: Annotated[  # noqa: A002 - Alertmanager's parameter name
+    filter: Annotated[
         list[str] | None, Query(description='Label matchers, e.g. `team="db"`, `env=~"prod.*"`.')
     ] = None,
     since: Annotated[datetime | None, Query(description="Last seen at or after.")] = None,
@@ -113,7 +117,9 @@ async def list_alerts(
     )
 
 
-@router.get("/{alert_id}", summary="One alert with its history", responses=response_doc(AlertDetailView))
+@router.get(
+    "/{alert_id}", summary="One alert with its history", responses=response_doc(AlertDetailView)
+)
 async def get_alert(alert_id: str, orch: Orch, tenant: Tenant) -> Response:
     rec = await orch.store.get(tenant, alert_id)
     if rec is None:
@@ -127,7 +133,9 @@ async def explain_alert(alert_id: str, orch: Orch, tenant: Tenant) -> dict[str, 
     return await orch.alert_engine.explain(tenant, alert_id)
 
 
-async def _act(orch: EngineOrchestrator, tenant: str, alert_id: str, action: str, body: ActionBody | None) -> Response:
+async def _act(
+    orch: EngineOrchestrator, tenant: str, alert_id: str, action: str, body: ActionBody | None
+) -> Response:
     body = body or ActionBody()
     sm = orch.state_manager
     fn = {"ack": sm.acknowledge, "unack": sm.unacknowledge, "resolve": sm.resolve}[action]
@@ -136,15 +144,23 @@ async def _act(orch: EngineOrchestrator, tenant: str, alert_id: str, action: str
 
 
 @router.post("/{alert_id}/ack", summary="Acknowledge", responses=response_doc(AlertView))
-async def ack(alert_id: str, orch: Orch, tenant: Tenant, body: ActionBody | None = None) -> Response:
+async def ack(
+    alert_id: str, orch: Orch, tenant: Tenant, body: ActionBody | None = None
+) -> Response:
     return await _act(orch, tenant, alert_id, "ack", body)
 
 
-@router.post("/{alert_id}/unack", summary="Withdraw an acknowledgement", responses=response_doc(AlertView))
-async def unack(alert_id: str, orch: Orch, tenant: Tenant, body: ActionBody | None = None) -> Response:
+@router.post(
+    "/{alert_id}/unack", summary="Withdraw an acknowledgement", responses=response_doc(AlertView)
+)
+async def unack(
+    alert_id: str, orch: Orch, tenant: Tenant, body: ActionBody | None = None
+) -> Response:
     return await _act(orch, tenant, alert_id, "unack", body)
 
 
 @router.post("/{alert_id}/resolve", summary="Resolve by hand", responses=response_doc(AlertView))
-async def resolve(alert_id: str, orch: Orch, tenant: Tenant, body: ActionBody | None = None) -> Response:
+async def resolve(
+    alert_id: str, orch: Orch, tenant: Tenant, body: ActionBody | None = None
+) -> Response:
     return await _act(orch, tenant, alert_id, "resolve", body)

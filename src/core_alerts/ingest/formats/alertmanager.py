@@ -19,9 +19,9 @@ _NAME_REST = _NAME_FIRST | frozenset("0123456789")
 class PostableAlert(msgspec.Struct):
     labels: dict[str, str]
     annotations: dict[str, str] = {}
-    startsAt: datetime | None = None  # noqa: N815 - Alertmanager's field names
-    endsAt: datetime | None = None  # noqa: N815
-    generatorURL: str = ""  # noqa: N815
+    startsAt: datetime | None = None
+    endsAt: datetime | None = None
+    generatorURL: str = ""
 
 
 def valid_label_name(name: str) -> bool:
@@ -55,5 +55,7 @@ def to_sends(alerts: list[PostableAlert], ctx: SourceContext) -> list[Normalized
 
 
 def decode_alertmanager_v2(body: bytes, ctx: SourceContext) -> list[NormalizedAlert]:
-    alerts = decode_json(body, list[PostableAlert], max_items=ctx.limits.max_alerts_per_request)
+    alerts: list[PostableAlert] = decode_json(
+        body, list[PostableAlert], max_items=ctx.limits.max_alerts_per_request
+    )
     return to_sends(alerts, ctx)

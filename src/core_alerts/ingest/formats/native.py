@@ -50,6 +50,7 @@ def to_sends(alerts: list[NativeAlert], ctx: SourceContext) -> list[NormalizedAl
 
 def decode_native(body: bytes, ctx: SourceContext) -> list[NormalizedAlert]:
     stripped = body.lstrip()
+    alerts: list[NativeAlert]
     if stripped.startswith(b"["):
         alerts = decode_json(body, list[NativeAlert], max_items=ctx.limits.max_alerts_per_request)
     else:

@@ -24,9 +24,7 @@ def migrate(conn: sqlite3.Connection) -> list[str]:
             for statement in entry.read_text(encoding="utf-8").split(";\n"):
                 if statement.strip():
                     conn.execute(statement)
-            conn.execute(
-                "INSERT INTO schema_migrations VALUES (?, ?)", (version, time.time())
-            )
+            conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, time.time()))
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")

@@ -37,11 +37,10 @@ from core_alerts.store.sqlite.schema import migrate
 
 T = TypeVar("T")
 _CHUNK = 500
-_INSERT_SQL = (
-    f"INSERT INTO alerts ({INSERT_COLUMNS}) VALUES ({', '.join('?' * 22)}) RETURNING seq"
-)
+_INSERT_SQL = f"INSERT INTO alerts ({INSERT_COLUMNS}) VALUES ({', '.join('?' * 22)}) RETURNING seq"
 _UPDATE_SQL = (
-    "UPDATE alerts SET " + ", ".join(f"{c.strip()} = ?" for c in UPDATE_COLUMNS.split(","))
+    "UPDATE alerts SET "
+    + ", ".join(f"{c.strip()} = ?" for c in UPDATE_COLUMNS.split(","))
     + " WHERE seq = ?"
 )
 _HISTORY_SQL = f"INSERT INTO alert_history ({HISTORY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -69,14 +68,12 @@ class SqliteAlertStore:
         self._readers = ThreadPoolExecutor(readers, thread_name_prefix="sqlite-reader")
         self._local = threading.local()
         self._wconn: sqlite3.Connection | None = None
-        self._committer: GroupCommitter[list[NormalizedAlert], list[IngestResult]] = (
-            GroupCommitter(
-                self._write_group,
-                size_of=len,
-                max_sends=max_group_sends,
-                max_pending=max_pending,
-                on_group=on_group,
-            )
+        self._committer: GroupCommitter[list[NormalizedAlert], list[IngestResult]] = GroupCommitter(
+            self._write_group,
+            size_of=len,
+            max_sends=max_group_sends,
+            max_pending=max_pending,
+            on_group=on_group,
         )
 
     # -- connections -------------------------------------------------------------------

@@ -1,0 +1,113 @@
+"""PostgreSQL schema: numbered migrations applied once under a lock, and the SQL built on it."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import time
+from collections.abc import Sequence
+from importlib import resources
+from typing import Any
+
+import asyncpg
+
+from core_alerts.store.rows import (
+    DECISION_COLUMNS,
+    HISTORY_COLUMNS,
+    INSERT_COLUMNS,
+    UPDATE_COLUMNS,
+)
+
+# Any fixed 64-bit key: every core-alerts process that starts takes the same lock.
+MIGRATION_LOCK = 0x636F_7265_616C_7274  # "corealrt"
+
+# Array types for unnest(): one parameter per column, so a batch is one statement.
+COLUMN_TYPES = {
+    "seq": "bigint",
+    "labels": "jsonb",
+    "annotations": "jsonb",
+    "details": "jsonb",
+    "ends_at_explicit": "boolean",
+    "occurrences": "bigint",
+    **dict.fromkeys(
+        ("at", "starts_at", "ends_at", "first_seen", "last_seen", "updated_at", "acked_at",
+         "resolved_at"),
+        "double precision",
+    ),
+}  # fmt: skip
+
+
+def columns(spec: str) -> list[str]:
+    return [c.strip() for c in spec.split(",")]
+
+
+def _unnest(names: Sequence[str]) -> str:
+    arrays = ", ".join(f"${i}::{COLUMN_TYPES.get(c, 'text')}[]" for i, c in enumerate(names, 1))
+    return f"unnest({arrays})"
+
+
+def insert_sql(table: str, spec: str, suffix: str = "") -> str:
+    return f"INSERT INTO {table} ({spec}) SELECT * FROM {_unnest(columns(spec))} {suffix}"
+
+
+# A new (tenant, fingerprint) that another process inserted first is skipped, not an error:
+# the caller sees fewer RETURNING rows and retries the group, which then deduplicates.
+INSERT_ALERTS = insert_sql(
+    "alerts",
+    INSERT_COLUMNS,
+    "ON CONFLICT (tenant_id, fingerprint) DO NOTHING RETURNING seq, tenant_id, fingerprint",
+)
+INSERT_HISTORY = insert_sql("alert_history", HISTORY_COLUMNS)
+INSERT_DECISIONS = insert_sql("alert_decisions", DECISION_COLUMNS)
+_UPDATE_NAMES = [*columns(UPDATE_COLUMNS), "seq"]
+UPDATE_ALERTS = (
+    "UPDATE alerts AS a SET "
+    + ", ".join(f"{c} = u.{c}" for c in _UPDATE_NAMES[:-1])
+    + f" FROM {_unnest(_UPDATE_NAMES)} AS u({', '.join(_UPDATE_NAMES)}) WHERE a.seq = u.seq"
+)
+
+
+def transpose(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
+    """Row tuples -> one list per column (the unnest parameters)."""
+    return [list(col) for col in zip(*rows, strict=True)]
+
+
+_MARK = re.compile(r"\?")
+
+
+def numbered(sql: str) -> str:
+    """`?` placeholders (store/filters.py) -> PostgreSQL's `$1..$n`.
+
+    Safe because filters.py never puts a `?` inside a literal.
+    """
+    counter = itertools.count(1)
+    return _MARK.sub(lambda _: f"${next(counter)}", sql)
+
+
+async def migrate(conn: asyncpg.Connection) -> list[str]:
+    """Apply pending migrations in one transaction; return the versions applied.
+
+    The advisory lock makes processes that start together wait for the first one, which
+    then finds the migrations done, instead of racing on CREATE TABLE.
+    """
+    folder = resources.files(__package__).joinpath("migrations")
+    entries = sorted((e for e in folder.iterdir() if e.name.endswith(".sql")), key=lambda e: e.name)
+    applied: list[str] = []
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version text PRIMARY KEY, applied_at double precision NOT NULL)"
+        )
+        done = {r[0] for r in await conn.fetch("SELECT version FROM schema_migrations")}
+        for entry in entries:
+            version = entry.name.removesuffix(".sql")
+            if version in done:
+                continue
+            # No parameters: the simple query protocol runs the whole multi-statement file.
+            await conn.execute(entry.read_text(encoding="utf-8"))
+            await conn.execute(
+                "INSERT INTO schema_migrations VALUES ($1, $2)", version, time.time()
+            )
+            applied.append(version)
+    return applied

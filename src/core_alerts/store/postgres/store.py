@@ -1,0 +1,305 @@
+"""PostgresAlertStore: the AlertStore Protocol on an asyncpg pool."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from typing import Any
+
+import asyncpg
+
+from core_alerts.domain.clock import Clock, SystemClock
+from core_alerts.domain.errors import (
+    AlertNotFound,
+    ConfigError,
+    ConflictError,
+    StorageUnavailable,
+    ValidationFailed,
+)
+from core_alerts.domain.ingest import IngestResult, NormalizedAlert
+from core_alerts.domain.lifecycle import HumanAction, Key, apply_human_action, expire, plan_batch
+from core_alerts.domain.record import AlertRecord, Decision, Transition
+from core_alerts.store.filters import where_clause
+from core_alerts.store.groupcommit import GroupCommitter
+from core_alerts.store.paging import Pager
+from core_alerts.store.ports import AlertPage, AlertQuery
+from core_alerts.store.postgres.schema import (
+    INSERT_ALERTS,
+    INSERT_DECISIONS,
+    INSERT_HISTORY,
+    UPDATE_ALERTS,
+    migrate,
+    numbered,
+    transpose,
+)
+from core_alerts.store.rows import (
+    ALERT_COLUMNS,
+    DECISION_COLUMNS,
+    HISTORY_COLUMNS,
+    decision_from_row,
+    decision_params,
+    history_params,
+    insert_params,
+    record_from_row,
+    transition_from_row,
+    update_params,
+)
+
+# jsonb travels as text: asyncpg's default jsonb codec is str in, str out, and rows.py
+# encodes/decodes it with msgspec (one C call per value). A set_type_codec would only add a
+# Python callback per value inside asyncpg and a setup round trip per connection.
+_SELECT = f"SELECT {ALERT_COLUMNS} FROM alerts"
+# ORDER BY before FOR UPDATE: every writer locks rows in the same order, so no deadlock cycle.
+_LOCK_KEYS = (
+    f"{_SELECT} WHERE tenant_id = $1 AND fingerprint = ANY($2::text[]) "
+    "ORDER BY fingerprint FOR UPDATE"
+)
+_LOCK_BY_ID = f"{_SELECT} WHERE tenant_id = $1 AND id = $2 FOR UPDATE"
+# SKIP LOCKED: several sweepers (processes) share the due rows instead of queueing on them.
+_LOCK_DUE = (
+    f"{_SELECT} WHERE status <> 'resolved' AND ends_at <= $1 "
+    "ORDER BY ends_at LIMIT $2 FOR UPDATE SKIP LOCKED"
+)
+_PING_TIMEOUT = 2.0
+
+
+class _InsertRace(Exception):
+    """Another process inserted one of our new fingerprints first; redo the group."""
+
+
+@contextlib.contextmanager
+def _mapped(what: str) -> Iterator[None]:
+    """Translate asyncpg and socket errors into the domain's errors."""
+    try:
+        yield
+    except asyncpg.IntegrityConstraintViolationError as exc:
+        raise ConflictError(f"write conflicts with a stored alert: {exc}") from exc
+    except asyncpg.DataError as exc:
+        raise ValidationFailed(f"PostgreSQL rejected a value: {exc}") from exc
+    except asyncpg.ClientConfigurationError as exc:
+        raise ConfigError(f"PostgreSQL connection settings are invalid: {exc}") from exc
+    except (
+        asyncpg.PostgresError,
+        asyncpg.InterfaceError,
+        asyncpg.InternalClientError,
+        OSError,
+        TimeoutError,
+    ) as exc:
+        message = f"PostgreSQL cannot {what}: {type(exc).__name__}: {exc}"
+        raise StorageUnavailable(message, retry_after=2) from exc
+
+
+class PostgresAlertStore:
+    """synchronous_commit stays on (the server default): an answered write is on disk."""
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        clock: Clock | None = None,
+        pool_size: int = 8,
+        connect_timeout: float = 5.0,
+        command_timeout: float = 30.0,
+        max_group_sends: int = 1000,
+        max_pending: int = 50_000,
+        on_group: Callable[[int, int, float], None] | None = None,
+    ) -> None:
+        self._dsn = dsn
+        self._clock = clock or SystemClock()
+        self._pool_size = pool_size
+        self._connect_timeout = connect_timeout
+        self._command_timeout = command_timeout
+        self._pool: Any = None
+        self._committer: GroupCommitter[list[NormalizedAlert], list[IngestResult]] = GroupCommitter(
+            self._write_group,
+            size_of=len,
+            max_sends=max_group_sends,
+            max_pending=max_pending,
+            on_group=on_group,
+        )
+
+    # -- connections -------------------------------------------------------------------
+
+    async def open(self) -> None:
+        with _mapped("connect"):
+            pool = await asyncpg.create_pool(
+                self._dsn,
+                min_size=min(2, self._pool_size),
+                max_size=self._pool_size,
+                timeout=self._connect_timeout,
+                command_timeout=self._command_timeout,
+                server_settings={"application_name": "core-alerts"},
+            )
+            try:
+                async with pool.acquire(timeout=self._connect_timeout) as conn:
+                    await migrate(conn)
+            except BaseException:
+                pool.terminate()
+                raise
+        self._pool = pool
+        self._committer.start()
+
+    async def close(self) -> None:
+        await self._committer.close()
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            try:
+                await asyncio.wait_for(pool.close(), timeout=self._command_timeout)
+            except (TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+                pool.terminate()
+
+    @contextlib.asynccontextmanager
+    async def _conn(self, what: str, wait: float | None = None) -> AsyncIterator[Any]:
+        if self._pool is None:
+            raise StorageUnavailable("the PostgreSQL store is not open", retry_after=5)
+        with _mapped(what):
+            async with self._pool.acquire(timeout=wait or self._connect_timeout) as conn:
+                yield conn
+
+    @contextlib.asynccontextmanager
+    async def _tx(self) -> AsyncIterator[Any]:
+        async with self._conn("write") as conn, conn.transaction():
+            yield conn
+
+    async def ping(self) -> None:
+        async with self._conn("answer a ping", _PING_TIMEOUT) as conn:
+            await conn.fetchval("SELECT 1", timeout=_PING_TIMEOUT)
+
+    async def pending_writes(self) -> int:
+        return self._committer.pending
+
+    # -- the write path ----------------------------------------------------------------
+
+    async def apply_sends(self, sends: list[NormalizedAlert]) -> list[IngestResult]:
+        if not sends:
+            return []
+        return await self._committer.submit(sends)
+
+    async def _write_group(self, requests: list[list[NormalizedAlert]]) -> list[list[IngestResult]]:
+        for attempt in (1, 2):
+            try:
+                async with self._tx() as conn:
+                    return await self._apply_group(conn, requests)
+            except _InsertRace:
+                if attempt == 2:
+                    raise StorageUnavailable(
+                        "concurrent writers keep creating the same alerts; retry", retry_after=1
+                    ) from None
+        raise AssertionError("unreachable")
+
+    async def _apply_group(
+        self, conn: Any, requests: list[list[NormalizedAlert]]
+    ) -> list[list[IngestResult]]:
+        keys = {(s.tenant_id, s.fingerprint) for sends in requests for s in sends}
+        plan = plan_batch(await _lock_keys(conn, keys), requests, self._clock.now())
+        if plan.inserts:
+            # Key order: writers that wait on each other's new rows wait in one order.
+            new = [plan.inserts[k] for k in sorted(plan.inserts)]
+            rows = await conn.fetch(INSERT_ALERTS, *transpose([insert_params(r) for r in new]))
+            if len(rows) < len(new):
+                raise _InsertRace
+            for seq, tenant_id, fingerprint in rows:
+                plan.inserts[(tenant_id, fingerprint)].seq = seq
+        await _update(conn, plan.updates.values())
+        await _append(conn, INSERT_HISTORY, [history_params(t) for t in plan.transitions])
+        await _append(conn, INSERT_DECISIONS, [decision_params(d) for d in plan.decisions])
+        return plan.results
+
+    async def transition(
+        self, tenant_id: str, alert_id: str, action: HumanAction, actor: str, comment: str
+    ) -> AlertRecord:
+        async with self._tx() as conn:
+            row = await conn.fetchrow(_LOCK_BY_ID, tenant_id, alert_id)
+            if row is None:
+                raise AlertNotFound(f"alert {alert_id} not found")
+            rec = record_from_row(row)
+            transitions = apply_human_action(rec, action, actor, comment, self._clock.now())
+            await _update(conn, [rec])
+            await _append(conn, INSERT_HISTORY, [history_params(t) for t in transitions])
+            return rec
+
+    async def expire_due(self, limit: int) -> list[tuple[AlertRecord, Transition]]:
+        async with self._tx() as conn:
+            now = self._clock.now()
+            changed = []
+            for row in await conn.fetch(_LOCK_DUE, now, limit):
+                rec = record_from_row(row)
+                tr = expire(rec, now)
+                if tr is not None:
+                    changed.append((rec, tr))
+            await _update(conn, [rec for rec, _ in changed])
+            await _append(conn, INSERT_HISTORY, [history_params(t) for _, t in changed])
+            return changed
+
+    async def add_decisions(self, decisions: list[Decision]) -> None:
+        if decisions:
+            async with self._tx() as conn:
+                await _append(conn, INSERT_DECISIONS, [decision_params(d) for d in decisions])
+
+    # -- reads -------------------------------------------------------------------------
+
+    async def _fetch(self, sql: str, *args: Any) -> list[Any]:
+        async with self._conn("read") as conn:
+            rows: list[Any] = await conn.fetch(sql, *args)
+            return rows
+
+    async def get(self, tenant_id: str, alert_id: str) -> AlertRecord | None:
+        rows = await self._fetch(f"{_SELECT} WHERE tenant_id = $1 AND id = $2", tenant_id, alert_id)
+        return record_from_row(rows[0]) if rows else None
+
+    async def get_by_fingerprint(self, tenant_id: str, fingerprint: str) -> AlertRecord | None:
+        sql = f"{_SELECT} WHERE tenant_id = $1 AND fingerprint = $2"
+        rows = await self._fetch(sql, tenant_id, fingerprint)
+        return record_from_row(rows[0]) if rows else None
+
+    async def query(self, tenant_id: str, query: AlertQuery) -> AlertPage:
+        now = self._clock.now()
+        pager = Pager(query)
+        async with self._conn("read") as conn:
+            while True:
+                where, params = where_clause(tenant_id, pager.query, now)
+                sql = numbered(f"{_SELECT} WHERE {where} ORDER BY seq DESC LIMIT ?")
+                rows = await conn.fetch(sql, *params, pager.batch)
+                page = pager.feed([record_from_row(r) for r in rows])
+                if page is not None:
+                    return page
+
+    async def history(self, tenant_id: str, alert_id: str) -> list[Transition]:
+        sql = (
+            f"SELECT {HISTORY_COLUMNS} FROM alert_history "
+            "WHERE tenant_id = $1 AND alert_id = $2 ORDER BY seq"
+        )
+        return [transition_from_row(r) for r in await self._fetch(sql, tenant_id, alert_id)]
+
+    async def decisions(self, tenant_id: str, alert_id: str) -> list[Decision]:
+        sql = (
+            f"SELECT {DECISION_COLUMNS} FROM alert_decisions "
+            "WHERE tenant_id = $1 AND alert_id = $2 ORDER BY seq"
+        )
+        return [decision_from_row(r) for r in await self._fetch(sql, tenant_id, alert_id)]
+
+
+async def _lock_keys(conn: Any, keys: set[Key]) -> dict[Key, AlertRecord]:
+    """Load and row-lock the stored alerts for these keys, one statement per tenant."""
+    by_tenant: dict[str, list[str]] = {}
+    for tenant_id, fingerprint in keys:
+        by_tenant.setdefault(tenant_id, []).append(fingerprint)
+    found: dict[Key, AlertRecord] = {}
+    for tenant_id in sorted(by_tenant):
+        for row in await conn.fetch(_LOCK_KEYS, tenant_id, by_tenant[tenant_id]):
+            rec = record_from_row(row)
+            found[(rec.tenant_id, rec.fingerprint)] = rec
+    return found
+
+
+async def _update(conn: Any, records: Iterable[AlertRecord]) -> None:
+    params = [update_params(r) for r in records]
+    if params:
+        await conn.execute(UPDATE_ALERTS, *transpose(params))
+
+
+async def _append(conn: Any, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    """Insert history or decision rows with one unnest statement (in list order)."""
+    if rows:
+        await conn.execute(sql, *transpose(rows))

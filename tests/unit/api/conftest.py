@@ -1,0 +1,31 @@
+"""An in-process API client over the real app, a temporary SQLite file and a fixed clock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from core_alerts.api import create_app
+from core_alerts.app import EngineOrchestrator
+from core_alerts.config import load_settings
+from core_alerts.domain.clock import FixedClock
+
+
+@pytest.fixture
+async def api(tmp_path: Path, clock: FixedClock) -> AsyncIterator[httpx.AsyncClient]:
+    settings = load_settings(
+        {
+            "database": {"sqlite_path": str(tmp_path / "api.db")},
+            "limits": {"max_alerts_per_request": 50},
+        },
+        environ={},
+    )
+    app = create_app(EngineOrchestrator(settings=settings, clock=clock))
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield client

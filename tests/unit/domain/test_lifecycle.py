@@ -1,0 +1,116 @@
+"""The lifecycle rules as pure functions: sends, human actions, expiry."""
+
+from __future__ import annotations
+
+import pytest
+
+from core_alerts.config import LimitSettings
+from core_alerts.domain.errors import InvalidTransition
+from core_alerts.domain.ingest import IngestOutcome, NormalizedAlert, SendAction
+from core_alerts.domain.lifecycle import HumanAction, apply_human_action, expire, plan_batch
+from core_alerts.ingest.normalize import SourceContext, normalize
+
+NOW = 1_800_000_000.0
+
+
+def send(
+    labels: dict[str, str] | None = None,
+    *,
+    at: float = NOW,
+    ends_at: float | None = None,
+    action: SendAction = SendAction.FIRE,
+    timeout: float | None = 300.0,
+    tenant: str = "t1",
+) -> NormalizedAlert:
+    ctx = SourceContext(
+        tenant_id=tenant, source="test", received_at=at, limits=LimitSettings(),
+        resolve_timeout=timeout,
+    )  # fmt: skip
+    return normalize(ctx, labels=labels or {"alertname": "A"}, ends_at=ends_at, action=action)
+
+
+def test_first_send_creates_then_repeats_merge_into_one_record() -> None:
+    plan = plan_batch({}, [[send(), send(), send()]], NOW)
+    outcomes = [r.outcome for r in plan.results[0]]
+    assert outcomes == [
+        IngestOutcome.CREATED,
+        IngestOutcome.DEDUPLICATED,
+        IngestOutcome.DEDUPLICATED,
+    ]
+    assert len(plan.inserts) == 1 and not plan.updates
+    (rec,) = plan.inserts.values()
+    assert rec.occurrences == 3
+    assert [t.to_status for t in plan.transitions] == ["firing"]
+
+
+def test_repeats_across_requests_share_one_write_and_keep_per_request_results() -> None:
+    plan = plan_batch({}, [[send()], [send()], [send({"alertname": "B"})]], NOW)
+    assert [len(r) for r in plan.results] == [1, 1, 1]
+    assert plan.results[1][0].outcome is IngestOutcome.DEDUPLICATED
+    assert plan.results[1][0].alert_id == plan.results[0][0].alert_id
+    assert len(plan.inserts) == 2
+
+
+def test_resolve_then_refire_reopens_the_same_alert() -> None:
+    existing: dict = {}
+    created = plan_batch(existing, [[send()]], NOW)
+    rec = next(iter(created.inserts.values()))
+    resolved = plan_batch(existing, [[send(ends_at=NOW + 5)]], NOW + 10)
+    assert resolved.results[0][0].outcome is IngestOutcome.RESOLVED
+    assert rec.status == "resolved" and rec.resolved_at == NOW + 5
+    again = plan_batch(existing, [[send(at=NOW + 20)]], NOW + 20)
+    assert again.results[0][0].outcome is IngestOutcome.REFIRED
+    assert rec.status == "firing" and rec.starts_at == NOW + 20 and rec.resolved_at is None
+    assert [(t.from_status, t.to_status) for t in again.transitions] == [("resolved", "firing")]
+
+
+def test_a_resolve_for_an_unknown_alert_is_stored_resolved() -> None:
+    plan = plan_batch({}, [[send(at=NOW - 10, ends_at=NOW - 1)]], NOW)
+    assert plan.results[0][0].outcome is IngestOutcome.CREATED
+    assert plan.results[0][0].status == "resolved"
+
+
+def test_acknowledge_from_a_sender_and_for_an_unknown_alert() -> None:
+    existing: dict = {}
+    plan_batch(existing, [[send()]], NOW)
+    acked = plan_batch(existing, [[send(action=SendAction.ACK)]], NOW + 1)
+    assert acked.results[0][0].outcome is IngestOutcome.ACKNOWLEDGED
+    ignored = plan_batch({}, [[send(action=SendAction.ACK)]], NOW)
+    assert ignored.results[0][0].outcome is IngestOutcome.IGNORED
+    assert not ignored.inserts
+
+
+def test_expiry_reason_names_endsat_or_resolve_timeout() -> None:
+    explicit = next(iter(plan_batch({}, [[send(ends_at=NOW + 60)]], NOW).inserts.values()))
+    implicit = next(iter(plan_batch({}, [[send()]], NOW).inserts.values()))
+    assert expire(explicit, NOW + 59) is None
+    assert expire(explicit, NOW + 60).reason == "endsAt passed"  # type: ignore[union-attr]
+    tr = expire(implicit, NOW + 301)
+    assert tr is not None and tr.reason.startswith("resolve_timeout")
+    assert implicit.status == "resolved"
+
+
+def test_human_actions_follow_the_state_machine() -> None:
+    rec = next(iter(plan_batch({}, [[send(timeout=None)]], NOW).inserts.values()))
+    (tr,) = apply_human_action(rec, HumanAction.ACK, "ann", "looking", NOW + 1)
+    assert (tr.from_status, tr.to_status, tr.actor, tr.comment) == (
+        "firing",
+        "acknowledged",
+        "ann",
+        "looking",
+    )
+    with pytest.raises(InvalidTransition, match="allowed from firing, suppressed"):
+        apply_human_action(rec, HumanAction.ACK, "ann", "", NOW + 2)
+    apply_human_action(rec, HumanAction.UNACK, "ann", "", NOW + 3)
+    assert rec.status == "firing" and rec.acked_by is None
+    apply_human_action(rec, HumanAction.RESOLVE, "bob", "fixed", NOW + 4)
+    assert rec.status == "resolved" and rec.ends_at == NOW + 4
+    for action in HumanAction:
+        with pytest.raises(InvalidTransition):
+            apply_human_action(rec, action, "bob", "", NOW + 5)
+
+
+def test_an_expired_alert_cannot_be_acknowledged() -> None:
+    rec = next(iter(plan_batch({}, [[send()]], NOW).inserts.values()))
+    with pytest.raises(InvalidTransition, match="it is resolved"):
+        apply_human_action(rec, HumanAction.ACK, "ann", "", NOW + 1000)

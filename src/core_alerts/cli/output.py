@@ -9,7 +9,7 @@ from typing import Any, NoReturn
 
 import msgspec
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -78,14 +78,15 @@ def alerts_table(alerts: Iterable[Alert], width: int) -> Table:
     """One line per alert; labels only where there is room (json has everything)."""
     wide = width >= _WIDE
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for name in ("ID", "STATUS", "SEVERITY", "COUNT", "SEEN"):
+    table.add_column("ID", no_wrap=True, min_width=32)  # never cut: it is what you act on
+    for name in ("STATUS", "SEVERITY", "COUNT", "SEEN"):
         table.add_column(name, no_wrap=True, justify="right" if name == "COUNT" else "left")
     table.add_column("TITLE", no_wrap=True, overflow="ellipsis", min_width=10, ratio=1)
     if wide:
         table.add_column("LABELS", no_wrap=True, overflow="ellipsis", ratio=1)
     now = datetime.now(UTC)
     for a in alerts:
-        row = [
+        row: list[RenderableType] = [
             a.id,
             styled(a.status, STATUS_STYLE),
             styled(a.severity, SEVERITY_STYLE),
@@ -93,7 +94,9 @@ def alerts_table(alerts: Iterable[Alert], width: int) -> Table:
             age(a.last_seen, now),
             Text(a.title),
         ]
-        table.add_row(*row, pairs(a.labels)) if wide else table.add_row(*row)
+        if wide:
+            row.append(pairs(a.labels))
+        table.add_row(*row)
     return table
 
 

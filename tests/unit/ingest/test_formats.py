@@ -121,7 +121,7 @@ def test_am_webhook_fires_and_resolves() -> None:
     [
         (lambda p: p.update(version="3"), "version", None),
         (lambda p: p["alerts"][1].update(status="pending"), "status", 1),
-        (lambda p: p["alerts"][0]["labels"].update({"bad-name": "x"}), "labels", 0),
+        (lambda p: p["alerts"][0]["labels"].update({"": "x"}), "labels", 0),
         (lambda p: p["alerts"][1].update(labels={}), "labels", 1),
         (lambda p: p["alerts"][1].update(endsAt="2023-11-14T20:00:00Z"), "endsAt", 1),
         (lambda p: p["alerts"][0].update(startsAt="2023-11-14T22:00:00"), "startsAt", 0),
@@ -575,3 +575,13 @@ def test_deep_nesting_is_refused_cleanly(decoder: Decoder, deep: bytes) -> None:
 def test_unparseable_is_malformed(decoder: Decoder, bad: bytes) -> None:
     with pytest.raises(MalformedInput):
         decoder(bad, make_ctx())
+
+
+def test_am_webhook_accepts_utf8_label_names() -> None:
+    # Alertmanager 0.27+ forwards UTF-8 label names in its notifications.
+    body = {
+        "version": "4",
+        "alerts": [{"status": "firing", "labels": {"service.name": "api", "Σ": "1"}}],
+    }
+    (send,) = decode_alertmanager_webhook(json.dumps(body).encode(), make_ctx())
+    assert send.labels == {"service.name": "api", "Σ": "1"}

@@ -1,0 +1,446 @@
+"""The AlertStore contract: every backend must pass the same tests, with the same results."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import pytest
+
+from core_alerts.config import LimitSettings
+from core_alerts.domain.clock import FixedClock
+from core_alerts.domain.errors import (
+    AlertNotFound,
+    ConflictError,
+    InvalidTransition,
+    StorageUnavailable,
+)
+from core_alerts.domain.ingest import IngestOutcome, NormalizedAlert, SendAction
+from core_alerts.domain.lifecycle import HumanAction
+from core_alerts.domain.matchers import parse_matcher
+from core_alerts.domain.record import Decision
+from core_alerts.ingest.normalize import SourceContext, normalize
+from core_alerts.store import AlertQuery, AlertStore
+from core_alerts.store.postgres import PostgresAlertStore
+from core_alerts.store.sqlite import SqliteAlertStore
+from tests.support.services import free_port, temporary_pg_database
+
+LIMITS = LimitSettings()
+DISK = {"alertname": "DiskFull", "host": "db1"}
+
+
+@dataclass
+class Target:
+    kind: str
+    where: str
+    groups: list[int]
+    """Requests per group commit, as reported to on_group."""
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def target(request: pytest.FixtureRequest, tmp_path: Any) -> Target:
+    # Resolved in a sync fixture: pg_dsn runs asyncio.run(), which a running loop forbids.
+    if request.param == "sqlite":
+        return Target("sqlite", str(tmp_path / "alerts.db"), [])
+    return Target("postgres", request.getfixturevalue("pg_dsn"), [])
+
+
+@pytest.fixture
+def make_store(target: Target, clock: FixedClock) -> Callable[[], AlertStore]:
+    def on_group(requests: int, sends: int, seconds: float) -> None:
+        target.groups.append(requests)
+
+    def make() -> AlertStore:
+        if target.kind == "sqlite":
+            return SqliteAlertStore(target.where, clock=clock, on_group=on_group)
+        return PostgresAlertStore(target.where, clock=clock, pool_size=4, on_group=on_group)
+
+    return make
+
+
+@pytest.fixture
+async def store(target: Target, make_store: Callable[[], AlertStore]) -> AsyncIterator[AlertStore]:
+    s = make_store()
+    await s.open()
+    if target.kind == "postgres":  # one database per session: empty it for each test
+        conn = await asyncpg.connect(target.where)
+        await conn.execute("TRUNCATE alerts, alert_history, alert_decisions RESTART IDENTITY")
+        await conn.close()
+    yield s
+    await s.close()
+
+
+def send(
+    clock: FixedClock,
+    labels: dict[str, str] | None = None,
+    *,
+    tenant: str = "acme",
+    source: str = "prometheus",
+    resolve_timeout: float | None = None,
+    **kw: Any,
+) -> NormalizedAlert:
+    ctx = SourceContext(tenant, source, clock.now(), LIMITS, resolve_timeout)
+    return normalize(ctx, labels=DISK if labels is None else labels, **kw)
+
+
+async def one(store: AlertStore, alert: NormalizedAlert) -> Any:
+    [result] = await store.apply_sends([alert])
+    return result
+
+
+# -- dedup and the send lifecycle ---------------------------------------------------------
+
+
+async def test_create_then_dedup_counts_and_refreshes_content(store, clock):
+    t0 = clock.now()
+    first = await one(store, send(clock, {"alertname": "A", "v": "1"}, dedup_key="k1"))
+    assert (first.outcome, first.occurrences) == (IngestOutcome.CREATED, 1)
+    clock.advance(60)
+    again = send(
+        clock, {"alertname": "A", "v": "2"}, dedup_key="k1", severity="critical",
+        annotations={"summary": "second"},
+    )  # fmt: skip
+    second = await one(store, again)
+    assert (second.outcome, second.alert_id, second.occurrences) == (
+        IngestOutcome.DEDUPLICATED, first.alert_id, 2,
+    )  # fmt: skip
+    rec = await store.get("acme", first.alert_id)
+    assert rec is not None and rec.seq > 0
+    assert (rec.first_seen, rec.last_seen, rec.starts_at) == (t0, t0 + 60, t0)
+    assert rec.labels == {"alertname": "A", "v": "2"}
+    assert (rec.annotations, rec.severity, rec.status) == ({"summary": "second"}, "critical", "firing")
+    assert await store.get_by_fingerprint("acme", first.fingerprint) == rec
+
+
+async def test_resolve_by_send_then_refire_clears_ack(store, clock):
+    created = await one(store, send(clock))
+    await store.transition("acme", created.alert_id, HumanAction.ACK, "alice", "")
+    clock.advance(10)
+    resolved = await one(store, send(clock, action=SendAction.RESOLVE))
+    assert (resolved.outcome, resolved.status) == (IngestOutcome.RESOLVED, "resolved")
+    rec = await store.get("acme", created.alert_id)
+    assert rec is not None and rec.resolved_at == rec.ends_at == clock.now()
+    again = await one(store, send(clock, action=SendAction.RESOLVE))
+    assert again.outcome == IngestOutcome.DEDUPLICATED
+    clock.advance(100)
+    refired = await one(store, send(clock))
+    assert (refired.outcome, refired.alert_id) == (IngestOutcome.REFIRED, created.alert_id)
+    rec = await store.get("acme", created.alert_id)
+    assert rec is not None
+    assert (rec.status, rec.starts_at, rec.occurrences) == ("firing", clock.now(), 2)
+    assert rec.acked_by is rec.acked_at is rec.resolved_at is rec.ends_at is None
+
+
+async def test_ack_send_for_unknown_alert_is_ignored_and_stores_nothing(store, clock):
+    result = await one(store, send(clock, action=SendAction.ACK))
+    assert result.outcome == IngestOutcome.IGNORED
+    assert (await store.query("acme", AlertQuery())).items == []
+
+
+# -- expiry -----------------------------------------------------------------------------
+
+
+async def test_expire_due_gives_different_reasons_for_ends_at_and_resolve_timeout(store, clock):
+    t0 = clock.now()
+    explicit = await one(store, send(clock, {"alertname": "E"}, ends_at=t0 + 100))
+    timed = await one(store, send(clock, {"alertname": "T"}, resolve_timeout=300))
+    clock.advance(150)
+    [(rec, tr)] = await store.expire_due(100)
+    assert (rec.id, rec.status, rec.resolved_at) == (explicit.alert_id, "resolved", t0 + 100)
+    assert (tr.actor, tr.reason, tr.from_status) == ("system", "endsAt passed", "firing")
+    clock.advance(200)
+    [(rec, tr)] = await store.expire_due(100)
+    assert (rec.id, rec.resolved_at) == (timed.alert_id, t0 + 300)
+    assert tr.reason == "resolve_timeout: the source stopped re-sending"
+    assert await store.expire_due(100) == []
+    stored = await store.get("acme", timed.alert_id)
+    assert stored is not None and stored.status == "resolved"
+    assert (await store.history("acme", timed.alert_id))[-1] == tr
+
+
+async def test_concurrent_sweepers_resolve_each_alert_once(store, make_store, clock):
+    await store.apply_sends([send(clock, {"n": str(i)}, ends_at=clock.now() + 1) for i in range(30)])
+    clock.advance(5)
+    other = make_store()
+    await other.open()
+    try:
+        runs = await asyncio.gather(*(s.expire_due(10) for s in (store, other, store, other)))
+    finally:
+        await other.close()
+    swept = [rec.id for run in runs for rec, _ in run]
+    swept += [rec.id for rec, _ in await store.expire_due(100)]
+    assert len(swept) == len(set(swept)) == 30
+
+
+# -- human actions and history ----------------------------------------------------------
+
+
+async def test_human_actions_and_every_invalid_one(store, clock):
+    alert_id = (await one(store, send(clock))).alert_id
+    act = store.transition
+    rec = await act("acme", alert_id, HumanAction.ACK, "alice", "")
+    assert (rec.status, rec.acked_by, rec.acked_at) == ("acknowledged", "alice", clock.now())
+    with pytest.raises(InvalidTransition):
+        await act("acme", alert_id, HumanAction.ACK, "alice", "")
+    rec = await act("acme", alert_id, HumanAction.UNACK, "bob", "")
+    assert (rec.status, rec.acked_by, rec.acked_at) == ("firing", None, None)
+    with pytest.raises(InvalidTransition):
+        await act("acme", alert_id, HumanAction.UNACK, "bob", "")
+    rec = await act("acme", alert_id, HumanAction.RESOLVE, "carol", "")
+    assert (rec.status, rec.resolved_at) == ("resolved", clock.now())
+    for action in HumanAction:
+        with pytest.raises(InvalidTransition):
+            await act("acme", alert_id, action, "dave", "")
+    assert len(await store.history("acme", alert_id)) == 4  # refused actions write nothing
+    assert await store.get("acme", alert_id) == rec
+
+
+async def test_unknown_alert_raises_not_found(store):
+    with pytest.raises(AlertNotFound):
+        await store.transition("acme", "no-such-id", HumanAction.ACK, "alice", "")
+    assert await store.get("acme", "no-such-id") is None
+    assert await store.history("acme", "no-such-id") == []
+
+
+async def test_history_is_ordered_with_actor_reason_and_comment(store, clock):
+    t0 = clock.now()
+    alert_id = (await one(store, send(clock, source="grafana"))).alert_id
+    for actor, action, comment in [
+        ("alice", HumanAction.ACK, "looking"), ("bob", HumanAction.UNACK, ""),
+        ("carol", HumanAction.RESOLVE, "fixed the disk"),
+    ]:  # fmt: skip
+        clock.advance(1)
+        await store.transition("acme", alert_id, action, actor, comment)
+    got = [
+        (h.at - t0, h.from_status, h.to_status, h.actor, h.reason, h.comment)
+        for h in await store.history("acme", alert_id)
+    ]
+    assert got == [
+        (0, None, "firing", "source", "created from grafana", ""),
+        (1, "firing", "acknowledged", "alice", "ack by alice", "looking"),
+        (2, "acknowledged", "firing", "bob", "unack by bob", ""),
+        (3, "firing", "resolved", "carol", "resolve by carol", "fixed the disk"),
+    ]
+
+
+# -- tenants ----------------------------------------------------------------------------
+
+
+async def test_tenants_are_isolated(store, clock):
+    a = await one(store, send(clock, tenant="a"))
+    b = await one(store, send(clock, tenant="b"))
+    assert a.fingerprint == b.fingerprint and a.alert_id != b.alert_id
+    assert a.outcome == b.outcome == IngestOutcome.CREATED
+    assert await store.get("b", a.alert_id) is None
+    assert [r.id for r in (await store.query("a", AlertQuery())).items] == [a.alert_id]
+    with pytest.raises(AlertNotFound):
+        await store.transition("b", a.alert_id, HumanAction.ACK, "mallory", "")
+    assert await store.history("b", a.alert_id) == []
+    rec_a = await store.get_by_fingerprint("a", a.fingerprint)
+    rec_b = await store.get_by_fingerprint("b", b.fingerprint)
+    assert rec_a is not None and rec_b is not None
+    assert (rec_a.id, rec_a.status, rec_b.id) == (a.alert_id, "firing", b.alert_id)
+
+
+# -- atomicity and group commit ---------------------------------------------------------
+
+
+async def test_bad_request_writes_nothing_and_its_group_neighbour_commits(store, target, clock):
+    existing = await one(store, send(clock, {"alertname": "Existing"}))
+    target.groups.clear()
+    bad = [
+        send(clock, {"alertname": "Existing"}),  # would bump occurrences
+        send(clock, {"alertname": "X"}, alert_id="same-id"),
+        send(clock, {"alertname": "Y"}, alert_id="same-id"),  # violates unique (tenant, id)
+    ]
+    good = [send(clock, {"alertname": "Good"})]
+    outcome = await asyncio.gather(store.apply_sends(bad), store.apply_sends(good),
+                                   return_exceptions=True)  # fmt: skip
+    assert isinstance(outcome[0], ConflictError)
+    assert [r.outcome for r in outcome[1]] == [IngestOutcome.CREATED]
+    assert target.groups == [2]  # both were in one group commit
+    rec = await store.get("acme", existing.alert_id)
+    assert rec is not None and rec.occurrences == 1
+    assert await store.get("acme", "same-id") is None
+    names = {r.labels["alertname"] for r in (await store.query("acme", AlertQuery())).items}
+    assert names == {"Existing", "Good"}
+    assert len(await store.history("acme", existing.alert_id)) == 1
+
+
+async def test_alert_id_of_another_stored_alert_conflicts(store, clock):
+    await one(store, send(clock, {"alertname": "A"}, alert_id="taken"))
+    with pytest.raises(ConflictError):
+        await one(store, send(clock, {"alertname": "B"}, alert_id="taken"))
+    rec = await store.get("acme", "taken")
+    assert rec is not None and rec.labels == {"alertname": "A"}
+
+
+async def test_group_commit_of_concurrent_requests_for_one_fingerprint(store, target, clock):
+    requests = [[send(clock), send(clock), send(clock)] for _ in range(50)]
+    answers = await asyncio.gather(*(store.apply_sends(r) for r in requests))
+    results = [res for answer in answers for res in answer]
+    assert [r.outcome for r in results].count(IngestOutcome.CREATED) == 1
+    assert len({r.alert_id for r in results}) == 1
+    assert sorted(r.occurrences for r in results) == list(range(1, 151))
+    [rec] = (await store.query("acme", AlertQuery())).items
+    assert rec.occurrences == 150
+    assert sum(target.groups) == 50 and max(target.groups) > 1
+    assert await store.pending_writes() == 0
+
+
+async def test_two_stores_on_one_database_create_a_new_alert_once(store, make_store, clock):
+    other = make_store()  # another process, as far as the database can tell
+    await other.open()
+    try:
+        for round_ in range(5):
+            labels = {"alertname": "Race", "round": str(round_)}
+            calls = [s.apply_sends([send(clock, labels)]) for _ in range(10) for s in (store, other)]
+            results = [res for answer in await asyncio.gather(*calls) for res in answer]
+            assert [r.outcome for r in results].count(IngestOutcome.CREATED) == 1
+            rec = await store.get_by_fingerprint("acme", results[0].fingerprint)
+            assert rec is not None and rec.occurrences == 20
+    finally:
+        await other.close()
+
+
+# -- queries ----------------------------------------------------------------------------
+
+
+async def ids(store: AlertStore, **filters: Any) -> list[str]:
+    return [r.labels["alertname"] for r in (await store.query("acme", AlertQuery(**filters))).items]
+
+
+async def test_query_by_status_counts_expired_as_resolved(store, clock):
+    await one(store, send(clock, {"alertname": "Firing"}))
+    acked = await one(store, send(clock, {"alertname": "Acked"}))
+    await store.transition("acme", acked.alert_id, HumanAction.ACK, "alice", "")
+    await one(store, send(clock, {"alertname": "Resolved"}, action=SendAction.RESOLVE))
+    await one(store, send(clock, {"alertname": "Expired"}, ends_at=clock.now() + 10))
+    clock.advance(20)  # Expired is still stored as firing: no sweep ran
+    assert await ids(store, statuses=["firing"]) == ["Firing"]
+    assert await ids(store, statuses=["resolved"]) == ["Expired", "Resolved"]
+    assert await ids(store, statuses=["acknowledged", "firing"]) == ["Acked", "Firing"]
+    assert await ids(store) == ["Expired", "Resolved", "Acked", "Firing"]
+
+
+async def test_query_by_severity_and_label_matchers(store, clock):
+    for name, env, sev in [("A", "prod", "critical"), ("B", "dev", "low"),
+                           ("C", "staging", "critical"), ("D", "", "info")]:  # fmt: skip
+        labels = {"alertname": name, **({"env": env} if env else {})}
+        await one(store, send(clock, labels, severity=sev))
+    assert await ids(store, severities=["critical"]) == ["C", "A"]
+    assert await ids(store, severities=["low", "info"]) == ["D", "B"]
+    m = parse_matcher
+    assert await ids(store, matchers=[m('env=~"prod|stag.*"')]) == ["C", "A"]
+    assert await ids(store, matchers=[m('env!~"prod|dev"')]) == ["D", "C"]
+    assert await ids(store, matchers=[m('env=""')]) == ["D"]  # absent label = empty string
+    assert await ids(store, matchers=[m('env!="prod"')], severities=["critical"]) == ["C"]
+    assert await ids(store, matchers=[m('env=~"pro"')]) == []  # regexes are anchored
+
+
+async def test_query_since_and_until(store, clock):
+    t0 = clock.now()
+    for name in ("Old", "Mid", "New"):
+        await one(store, send(clock, {"alertname": name}))
+        clock.advance(100)
+    assert await ids(store, since=t0 + 100) == ["New", "Mid"]
+    assert await ids(store, until=t0 + 100) == ["Mid", "Old"]
+    assert await ids(store, since=t0 + 100, until=t0 + 100) == ["Mid"]
+
+
+async def walk(store: AlertStore, **filters: Any) -> list[list[int]]:
+    pages, cursor = [], None
+    while True:
+        page = await store.query("acme", AlertQuery(**filters, after_seq=cursor))
+        pages.append([r.seq for r in page.items])
+        if page.next_cursor is None:
+            return pages
+        assert page.next_cursor == page.items[-1].seq
+        cursor = page.next_cursor
+
+
+async def test_pagination_covers_every_row_once_newest_first(store, clock):
+    await store.apply_sends([send(clock, {"alertname": f"A{i}"}) for i in range(21)])
+    pages = await walk(store, limit=7)
+    assert [len(p) for p in pages] == [7, 7, 7]  # no empty trailing page
+    seqs = [s for p in pages for s in p]
+    assert seqs == sorted(seqs, reverse=True) and len(set(seqs)) == 21
+
+
+async def test_pagination_with_matchers_spans_several_batches(store, clock):
+    await store.apply_sends([send(clock, {"alertname": "A", "n": str(i)}) for i in range(250)])
+    pages = await walk(store, limit=20, matchers=[parse_matcher('n=~".*0"')])
+    assert [len(p) for p in pages] == [20, 5]
+    assert len({s for p in pages for s in p}) == 25
+
+
+# -- decisions, ping, durability --------------------------------------------------------
+
+
+async def test_decisions_round_trip(store, clock):
+    alert_id = (await one(store, send(clock))).alert_id
+    made = [
+        Decision(tenant_id="acme", alert_id=alert_id, at=clock.now(), stage="suppression",
+                 decision="pass", reason="no rule matched",
+                 details={"rules": 3, "score": 0.25, "tags": ["a"], "nested": {"ok": True}}),
+        Decision(tenant_id="acme", alert_id=alert_id, at=clock.now() + 1, stage="routing",
+                 decision="notify", reason="team on call"),
+    ]  # fmt: skip
+    await store.add_decisions(made)
+    await store.add_decisions([])
+    assert await store.decisions("acme", alert_id) == made
+    assert await store.decisions("other", alert_id) == []
+
+
+async def test_ping(store):
+    await store.ping()
+
+
+async def test_committed_write_survives_close_and_reopen(store, make_store, clock):
+    writer = make_store()
+    await writer.open()
+    result = await one(writer, send(clock))
+    await one(writer, send(clock))
+    await writer.transition("acme", result.alert_id, HumanAction.ACK, "alice", "mine")
+    await writer.close()
+    reader = make_store()
+    await reader.open()
+    try:
+        rec = await reader.get("acme", result.alert_id)
+        history = await reader.history("acme", result.alert_id)
+    finally:
+        await reader.close()
+    assert rec is not None and (rec.occurrences, rec.status, rec.labels) == (2, "acknowledged", DISK)
+    assert [h.actor for h in history] == ["source", "alice"]
+
+
+# -- PostgreSQL only: what has no SQLite counterpart ------------------------------------
+
+
+async def test_postgres_unreachable_is_storage_unavailable():
+    store = PostgresAlertStore(f"postgresql://postgres@127.0.0.1:{free_port()}/x", connect_timeout=1)
+    with pytest.raises(StorageUnavailable):
+        await store.ping()
+    with pytest.raises(StorageUnavailable):
+        await store.open()
+    await store.close()
+
+
+@pytest.fixture
+def fresh_pg_dsn() -> Iterator[str]:
+    with temporary_pg_database() as dsn:
+        yield dsn
+
+
+async def test_postgres_processes_starting_together_migrate_once(fresh_pg_dsn, clock):
+    stores = [PostgresAlertStore(fresh_pg_dsn, clock=clock, pool_size=2) for _ in range(4)]
+    await asyncio.gather(*(s.open() for s in stores))
+    await asyncio.gather(*(s.close() for s in stores))
+    conn = await asyncpg.connect(fresh_pg_dsn)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM schema_migrations") == 1
+    finally:
+        await conn.close()

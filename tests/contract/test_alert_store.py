@@ -111,7 +111,11 @@ async def test_create_then_dedup_counts_and_refreshes_content(store, clock):
     assert rec is not None and rec.seq > 0
     assert (rec.first_seen, rec.last_seen, rec.starts_at) == (t0, t0 + 60, t0)
     assert rec.labels == {"alertname": "A", "v": "2"}
-    assert (rec.annotations, rec.severity, rec.status) == ({"summary": "second"}, "critical", "firing")
+    assert (rec.annotations, rec.severity, rec.status) == (
+        {"summary": "second"},
+        "critical",
+        "firing",
+    )
     assert await store.get_by_fingerprint("acme", first.fingerprint) == rec
 
 
@@ -162,7 +166,9 @@ async def test_expire_due_gives_different_reasons_for_ends_at_and_resolve_timeou
 
 
 async def test_concurrent_sweepers_resolve_each_alert_once(store, make_store, clock):
-    await store.apply_sends([send(clock, {"n": str(i)}, ends_at=clock.now() + 1) for i in range(30)])
+    await store.apply_sends(
+        [send(clock, {"n": str(i)}, ends_at=clock.now() + 1) for i in range(30)]
+    )
     clock.advance(5)
     other = make_store()
     await other.open()
@@ -297,7 +303,9 @@ async def test_two_stores_on_one_database_create_a_new_alert_once(store, make_st
     try:
         for round_ in range(5):
             labels = {"alertname": "Race", "round": str(round_)}
-            calls = [s.apply_sends([send(clock, labels)]) for _ in range(10) for s in (store, other)]
+            calls = [
+                s.apply_sends([send(clock, labels)]) for _ in range(10) for s in (store, other)
+            ]
             results = [res for answer in await asyncio.gather(*calls) for res in answer]
             assert [r.outcome for r in results].count(IngestOutcome.CREATED) == 1
             rec = await store.get_by_fingerprint("acme", results[0].fingerprint)
@@ -413,7 +421,11 @@ async def test_committed_write_survives_close_and_reopen(store, make_store, cloc
         history = await reader.history("acme", result.alert_id)
     finally:
         await reader.close()
-    assert rec is not None and (rec.occurrences, rec.status, rec.labels) == (2, "acknowledged", DISK)
+    assert rec is not None and (rec.occurrences, rec.status, rec.labels) == (
+        2,
+        "acknowledged",
+        DISK,
+    )
     assert [h.actor for h in history] == ["source", "alice"]
 
 
@@ -421,7 +433,9 @@ async def test_committed_write_survives_close_and_reopen(store, make_store, cloc
 
 
 async def test_postgres_unreachable_is_storage_unavailable():
-    store = PostgresAlertStore(f"postgresql://postgres@127.0.0.1:{free_port()}/x", connect_timeout=1)
+    store = PostgresAlertStore(
+        f"postgresql://postgres@127.0.0.1:{free_port()}/x", connect_timeout=1
+    )
     with pytest.raises(StorageUnavailable):
         await store.ping()
     with pytest.raises(StorageUnavailable):

@@ -112,7 +112,9 @@ class LoadGenerator:
 
 
 def stored_seqs(url: str) -> list[int]:
-    return [int(a["labels"]["seq"]) for a in all_alerts_v1(url) if a["labels"].get("alertname") == "Dur"]
+    return [
+        int(a["labels"]["seq"]) for a in all_alerts_v1(url) if a["labels"].get("alertname") == "Dur"
+    ]
 
 
 def check_ledger(url: str, ledger: Ledger, when: str) -> set[int]:
@@ -126,7 +128,9 @@ def check_ledger(url: str, ledger: Ledger, when: str) -> set[int]:
         f"stored {len(stored)}, rejected statuses {ledger.rejected}"
     )
     assert not lost, f"{summary}; LOST {len(lost)} acked alerts, e.g. {sorted(lost)[:10]}"
-    assert not unexpected, f"{summary}; {len(unexpected)} unexpected, e.g. {sorted(unexpected)[:10]}"
+    assert not unexpected, (
+        f"{summary}; {len(unexpected)} unexpected, e.g. {sorted(unexpected)[:10]}"
+    )
     assert len(seqs) == len(stored), f"{summary}; duplicate rows for one alert"
     return stored
 
@@ -174,6 +178,14 @@ def test_kill_9_loses_no_acknowledged_alert(server: ServerProcess) -> None:
         with ledger.lock:
             this_cycle = ledger.batches[start_batches:]
         retry_all(server.url, this_cycle)
+        print(
+            "DBG",
+            cycle,
+            len(ledger.acked),
+            len(ledger.indeterminate),
+            len(stored_seqs(server.url)),
+            ledger.rejected,
+        )
         stored = check_ledger(server.url, ledger, f"after retrying cycle {cycle}")
         assert stored == ledger.sent, "a retried batch is still missing"
     assert ledger.acked_batches >= KILL_CYCLES * 30

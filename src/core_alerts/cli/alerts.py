@@ -70,6 +70,7 @@ async def fetch_all(
         TimeElapsedColumn(),
         console=err,
         transient=True,
+        disable=not err.is_terminal,
     )
     with progress:
         task = progress.add_task("fetch", total=None)

@@ -62,7 +62,7 @@ def styled(value: str, styles: Mapping[str, str]) -> Text:
 
 def pairs(values: Mapping[str, str]) -> Text:
     # Text, not a str: user content must not be read as rich markup.
-    return Text(", ".join(f"{k}={v}" for k, v in values.items()))
+    return Text(", ".join(f"{k}={v}" for k, v in values.items()) or "-")
 
 
 def age(value: datetime, now: datetime) -> str:
@@ -137,7 +137,9 @@ def print_detail(alert: AlertDetail) -> None:
         grid.add_row(name, value)
     out.print(grid)
     history = Table(title="History", title_justify="left", box=None, header_style="bold")
-    for name in ("AT", "FROM", "TO", "ACTOR", "REASON", "COMMENT"):
+    for name in ("AT", "FROM", "TO"):
+        history.add_column(name, no_wrap=True)
+    for name in ("ACTOR", "REASON", "COMMENT"):
         history.add_column(name, overflow="fold")
     for t in alert.history:
         history.add_row(

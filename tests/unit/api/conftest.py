@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -16,11 +17,20 @@ from core_alerts.domain.clock import FixedClock
 
 
 @pytest.fixture
-async def api(tmp_path: Path, clock: FixedClock) -> AsyncIterator[httpx.AsyncClient]:
+def api_config() -> dict[str, Any]:
+    """Extra configuration for the app under test; override in a test module."""
+    return {}
+
+
+@pytest.fixture
+async def api(
+    tmp_path: Path, clock: FixedClock, api_config: dict[str, Any]
+) -> AsyncIterator[httpx.AsyncClient]:
     settings = load_settings(
         {
             "database": {"sqlite_path": str(tmp_path / "api.db")},
             "limits": {"max_alerts_per_request": 50},
+            **api_config,
         },
         environ={},
     )

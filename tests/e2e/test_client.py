@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from core_alerts.client import AlertsClient, ApiError
+from core_alerts.client import AlertPage, AlertsClient, ApiError
 from core_alerts.domain import Alert, AlertMetadata, AlertSeverity, AlertStatus
 from tests.support.server import ServerProcess
 
@@ -68,7 +68,9 @@ async def test_send_domain_alert_maps_every_field(client: AlertsClient) -> None:
     again = Alert(metadata=AlertMetadata(dedup_key="db1-disk"), title="x", labels={"h": "2"})
     assert (await client.send(again)).results[0].alert_id == result.alert_id
 
-    resolved = Alert(metadata=AlertMetadata(dedup_key="db1-disk"), status=AlertStatus.RESOLVED)
+    resolved = Alert(
+        metadata=AlertMetadata(dedup_key="db1-disk"), title="ok", status=AlertStatus.RESOLVED
+    )
     outcome = (await client.send(resolved)).results[0]
     assert (outcome.outcome, outcome.status) == ("resolved", "resolved")
 
@@ -116,15 +118,16 @@ async def test_list_filters_by_status_severity_and_labels(client: AlertsClient) 
     ids = [r.alert_id for r in sent.results]
     await client.ack(ids[0])
 
-    async def titles(**kwargs: object) -> set[str]:
-        return {a.title for a in (await client.list(**kwargs)).items}  # type: ignore[arg-type]
+    def titles(page: AlertPage) -> set[str]:
+        return {a.title for a in page.items}
 
-    assert await titles(filters=['team="db"']) == {"db down", "db slow"}
-    assert await titles(filters=['team="db"', 'env=~"pro.*"']) == {"db down"}
-    assert await titles(severity="critical") == {"db down", "web down"}
-    assert await titles(status=AlertStatus.FIRING) == {"db slow", "web down"}
-    assert await titles(status=["firing", "acknowledged"], severity=["low"]) == {"db slow"}
-    assert await titles(since=datetime.now(UTC) + timedelta(hours=1)) == set()
+    assert titles(await client.list(filters=['team="db"'])) == {"db down", "db slow"}
+    assert titles(await client.list(filters=['team="db"', 'env=~"pro.*"'])) == {"db down"}
+    assert titles(await client.list(severity="critical")) == {"db down", "web down"}
+    assert titles(await client.list(status=AlertStatus.FIRING)) == {"db slow", "web down"}
+    both = await client.list(status=["firing", "acknowledged"], severity=["low"])
+    assert titles(both) == {"db slow"}
+    assert titles(await client.list(since=datetime.now(UTC) + timedelta(hours=1))) == set()
     with pytest.raises(ApiError) as info:
         await client.list(filters=["team~~db"])
     assert (info.value.status, info.value.field) == (422, "filter")

@@ -178,14 +178,6 @@ def test_kill_9_loses_no_acknowledged_alert(server: ServerProcess) -> None:
         with ledger.lock:
             this_cycle = ledger.batches[start_batches:]
         retry_all(server.url, this_cycle)
-        print(
-            "DBG",
-            cycle,
-            len(ledger.acked),
-            len(ledger.indeterminate),
-            len(stored_seqs(server.url)),
-            ledger.rejected,
-        )
         stored = check_ledger(server.url, ledger, f"after retrying cycle {cycle}")
         assert stored == ledger.sent, "a retried batch is still missing"
     assert ledger.acked_batches >= KILL_CYCLES * 30

@@ -70,9 +70,16 @@ def error_response(exc: e.CoreAlertsError, *, status: int | None = None) -> Resp
     )
 
 
+def count_rejection(request: Request, exc: e.CoreAlertsError) -> None:
+    """Count refused writes by reason (validation_failed, limit_exceeded, overloaded ...)."""
+    if request.method == "POST":
+        request.app.state.orchestrator.metrics.rejected.labels(exc.code).inc()
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(e.CoreAlertsError)
-    async def _domain(_: Request, exc: e.CoreAlertsError) -> Response:
+    async def _domain(request: Request, exc: e.CoreAlertsError) -> Response:
+        count_rejection(request, exc)
         return error_response(exc)
 
     @app.exception_handler(RequestValidationError)

@@ -13,7 +13,7 @@ from core_alerts import __version__
 from core_alerts.api.body import read_json_body
 from core_alerts.api.deps import orchestrator, tenant_id
 from core_alerts.api.encoding import body_doc, json_response, response_doc
-from core_alerts.api.problems import error_response
+from core_alerts.api.problems import count_rejection, error_response
 from core_alerts.api.routes.alerts import parse_filters
 from core_alerts.api.views import iso
 from core_alerts.app import EngineOrchestrator
@@ -94,8 +94,10 @@ async def post_alerts(request: Request, orch: Orch, tenant: Tenant) -> Response:
         await orch.alert_engine.ingest_payload("alertmanager", body, tenant_id=tenant)
     except ValidationFailed as exc:
         # Alertmanager answers 400 for any invalid alert; size limits stay 413.
+        count_rejection(request, exc)
         return error_response(exc, status=413 if exc.code == "limit_exceeded" else 400)
     except CoreAlertsError as exc:
+        count_rejection(request, exc)
         return error_response(exc)
     return Response(status_code=200)
 

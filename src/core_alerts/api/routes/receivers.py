@@ -10,6 +10,7 @@ from starlette.responses import Response
 from core_alerts.api.body import read_json_body
 from core_alerts.api.deps import orchestrator, tenant_id
 from core_alerts.api.encoding import json_response, response_doc
+from core_alerts.api.problems import count_rejection
 from core_alerts.api.views import IngestResponse, ingest_response
 from core_alerts.app import EngineOrchestrator
 from core_alerts.domain import AlertNotFound, CoreAlertsError, ValidationFailed
@@ -76,9 +77,11 @@ async def pagerduty(request: Request, orch: Orch, tenant: Tenant) -> Response:
         body = await read_json_body(request, orch.settings.limits.max_body_bytes)
         sends = orch.alert_engine.decode("pagerduty", body, tenant_id=tenant)
     except ValidationFailed as exc:
+        count_rejection(request, exc)
         return _pagerduty_error(exc, 413 if exc.code == "limit_exceeded" else 400)
     except CoreAlertsError as exc:
-        return _pagerduty_error(exc, 400)
+        count_rejection(request, exc)
+        return _pagerduty_error(exc, 415 if exc.code == "unsupported_media_type" else 400)
     await orch.alert_engine.ingest(sends)
     reply = {"status": "success", "message": "Event processed", "dedup_key": sends[0].dedup_key}
     return json_response(reply, 202)

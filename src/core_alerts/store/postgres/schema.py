@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 
 from core_alerts.store.rows import (
+    ALERT_COLUMNS,
     DECISION_COLUMNS,
     HISTORY_COLUMNS,
     INSERT_COLUMNS,
@@ -65,6 +66,23 @@ UPDATE_ALERTS = (
     + ", ".join(f"{c} = u.{c}" for c in _UPDATE_NAMES[:-1])
     + f" FROM {_unnest(_UPDATE_NAMES)} AS u({', '.join(_UPDATE_NAMES)}) WHERE a.seq = u.seq"
 )
+
+
+SELECT_ALERTS = f"SELECT {ALERT_COLUMNS} FROM alerts"
+# ORDER BY before FOR UPDATE: every writer locks rows in the same order, so no deadlock cycle.
+LOCK_KEYS = (
+    f"{SELECT_ALERTS} WHERE tenant_id = $1 AND fingerprint = ANY($2::text[]) "
+    "ORDER BY fingerprint FOR UPDATE"
+)
+LOCK_BY_ID = f"{SELECT_ALERTS} WHERE tenant_id = $1 AND id = $2 FOR UPDATE"
+# SKIP LOCKED: several sweepers (processes) share the due rows instead of queueing on them.
+LOCK_DUE = (
+    f"{SELECT_ALERTS} WHERE status <> 'resolved' AND ends_at <= $1 "
+    "ORDER BY ends_at LIMIT $2 FOR UPDATE SKIP LOCKED"
+)
+_BY_ALERT = "WHERE tenant_id = $1 AND alert_id = $2 ORDER BY seq"
+HISTORY = f"SELECT {HISTORY_COLUMNS} FROM alert_history {_BY_ALERT}"
+DECISIONS = f"SELECT {DECISION_COLUMNS} FROM alert_decisions {_BY_ALERT}"
 
 
 def transpose(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:

@@ -25,18 +25,21 @@ from core_alerts.store.groupcommit import GroupCommitter
 from core_alerts.store.paging import Pager
 from core_alerts.store.ports import AlertPage, AlertQuery
 from core_alerts.store.postgres.schema import (
+    DECISIONS,
+    HISTORY,
     INSERT_ALERTS,
     INSERT_DECISIONS,
     INSERT_HISTORY,
+    LOCK_BY_ID,
+    LOCK_DUE,
+    LOCK_KEYS,
+    SELECT_ALERTS,
     UPDATE_ALERTS,
     migrate,
     numbered,
     transpose,
 )
 from core_alerts.store.rows import (
-    ALERT_COLUMNS,
-    DECISION_COLUMNS,
-    HISTORY_COLUMNS,
     decision_from_row,
     decision_params,
     history_params,
@@ -49,19 +52,13 @@ from core_alerts.store.rows import (
 # jsonb travels as text: asyncpg's default jsonb codec is str in, str out, and rows.py
 # encodes/decodes it with msgspec (one C call per value). A set_type_codec would only add a
 # Python callback per value inside asyncpg and a setup round trip per connection.
-_SELECT = f"SELECT {ALERT_COLUMNS} FROM alerts"
-# ORDER BY before FOR UPDATE: every writer locks rows in the same order, so no deadlock cycle.
-_LOCK_KEYS = (
-    f"{_SELECT} WHERE tenant_id = $1 AND fingerprint = ANY($2::text[]) "
-    "ORDER BY fingerprint FOR UPDATE"
-)
-_LOCK_BY_ID = f"{_SELECT} WHERE tenant_id = $1 AND id = $2 FOR UPDATE"
-# SKIP LOCKED: several sweepers (processes) share the due rows instead of queueing on them.
-_LOCK_DUE = (
-    f"{_SELECT} WHERE status <> 'resolved' AND ends_at <= $1 "
-    "ORDER BY ends_at LIMIT $2 FOR UPDATE SKIP LOCKED"
-)
 _PING_TIMEOUT = 2.0
+
+
+# Connection loss, refused/too many connections, timeouts, server shutdown, and whatever else
+# the server refuses: nothing was committed, and the caller may retry later.
+_UNAVAILABLE = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError,
+                OSError, TimeoutError)  # fmt: skip
 
 
 class _InsertRace(Exception):
@@ -79,13 +76,7 @@ def _mapped(what: str) -> Iterator[None]:
         raise ValidationFailed(f"PostgreSQL rejected a value: {exc}") from exc
     except asyncpg.ClientConfigurationError as exc:
         raise ConfigError(f"PostgreSQL connection settings are invalid: {exc}") from exc
-    except (
-        asyncpg.PostgresError,
-        asyncpg.InterfaceError,
-        asyncpg.InternalClientError,
-        OSError,
-        TimeoutError,
-    ) as exc:
+    except _UNAVAILABLE as exc:
         message = f"PostgreSQL cannot {what}: {type(exc).__name__}: {exc}"
         raise StorageUnavailable(message, retry_after=2) from exc
 
@@ -146,7 +137,7 @@ class PostgresAlertStore:
         if pool is not None:
             try:
                 await asyncio.wait_for(pool.close(), timeout=self._command_timeout)
-            except (TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+            except _UNAVAILABLE:
                 pool.terminate()
 
     @contextlib.asynccontextmanager
@@ -210,7 +201,7 @@ class PostgresAlertStore:
         self, tenant_id: str, alert_id: str, action: HumanAction, actor: str, comment: str
     ) -> AlertRecord:
         async with self._tx() as conn:
-            row = await conn.fetchrow(_LOCK_BY_ID, tenant_id, alert_id)
+            row = await conn.fetchrow(LOCK_BY_ID, tenant_id, alert_id)
             if row is None:
                 raise AlertNotFound(f"alert {alert_id} not found")
             rec = record_from_row(row)
@@ -223,7 +214,7 @@ class PostgresAlertStore:
         async with self._tx() as conn:
             now = self._clock.now()
             changed = []
-            for row in await conn.fetch(_LOCK_DUE, now, limit):
+            for row in await conn.fetch(LOCK_DUE, now, limit):
                 rec = record_from_row(row)
                 tr = expire(rec, now)
                 if tr is not None:
@@ -245,12 +236,15 @@ class PostgresAlertStore:
             return rows
 
     async def get(self, tenant_id: str, alert_id: str) -> AlertRecord | None:
-        rows = await self._fetch(f"{_SELECT} WHERE tenant_id = $1 AND id = $2", tenant_id, alert_id)
-        return record_from_row(rows[0]) if rows else None
+        return await self._one("id", tenant_id, alert_id)
 
     async def get_by_fingerprint(self, tenant_id: str, fingerprint: str) -> AlertRecord | None:
-        sql = f"{_SELECT} WHERE tenant_id = $1 AND fingerprint = $2"
-        rows = await self._fetch(sql, tenant_id, fingerprint)
+        return await self._one("fingerprint", tenant_id, fingerprint)
+
+    async def _one(self, column: str, tenant_id: str, value: str) -> AlertRecord | None:
+        rows = await self._fetch(
+            f"{SELECT_ALERTS} WHERE tenant_id = $1 AND {column} = $2", tenant_id, value
+        )
         return record_from_row(rows[0]) if rows else None
 
     async def query(self, tenant_id: str, query: AlertQuery) -> AlertPage:
@@ -259,25 +253,19 @@ class PostgresAlertStore:
         async with self._conn("read") as conn:
             while True:
                 where, params = where_clause(tenant_id, pager.query, now)
-                sql = numbered(f"{_SELECT} WHERE {where} ORDER BY seq DESC LIMIT ?")
+                sql = numbered(f"{SELECT_ALERTS} WHERE {where} ORDER BY seq DESC LIMIT ?")
                 rows = await conn.fetch(sql, *params, pager.batch)
                 page = pager.feed([record_from_row(r) for r in rows])
                 if page is not None:
                     return page
 
     async def history(self, tenant_id: str, alert_id: str) -> list[Transition]:
-        sql = (
-            f"SELECT {HISTORY_COLUMNS} FROM alert_history "
-            "WHERE tenant_id = $1 AND alert_id = $2 ORDER BY seq"
-        )
-        return [transition_from_row(r) for r in await self._fetch(sql, tenant_id, alert_id)]
+        rows = await self._fetch(HISTORY, tenant_id, alert_id)
+        return [transition_from_row(r) for r in rows]
 
     async def decisions(self, tenant_id: str, alert_id: str) -> list[Decision]:
-        sql = (
-            f"SELECT {DECISION_COLUMNS} FROM alert_decisions "
-            "WHERE tenant_id = $1 AND alert_id = $2 ORDER BY seq"
-        )
-        return [decision_from_row(r) for r in await self._fetch(sql, tenant_id, alert_id)]
+        rows = await self._fetch(DECISIONS, tenant_id, alert_id)
+        return [decision_from_row(r) for r in rows]
 
 
 async def _lock_keys(conn: Any, keys: set[Key]) -> dict[Key, AlertRecord]:
@@ -287,7 +275,7 @@ async def _lock_keys(conn: Any, keys: set[Key]) -> dict[Key, AlertRecord]:
         by_tenant.setdefault(tenant_id, []).append(fingerprint)
     found: dict[Key, AlertRecord] = {}
     for tenant_id in sorted(by_tenant):
-        for row in await conn.fetch(_LOCK_KEYS, tenant_id, by_tenant[tenant_id]):
+        for row in await conn.fetch(LOCK_KEYS, tenant_id, by_tenant[tenant_id]):
             rec = record_from_row(row)
             found[(rec.tenant_id, rec.fingerprint)] = rec
     return found

@@ -98,7 +98,9 @@ CASES: dict[str, Case] = {
     # 2. Not JSON by media type -> 415.
     "text-plain-v1": Case(415, V1, one(), content_type="text/plain"),
     "text-plain-v2": Case(415, V2, am(), content_type="text/plain"),
-    "form-urlencoded-v2": Case(415, V2, b"labels=x", content_type="application/x-www-form-urlencoded"),
+    "form-urlencoded-v2": Case(
+        415, V2, b"labels=x", content_type="application/x-www-form-urlencoded"
+    ),
     # 3. Bodies over the 1 MiB limit -> 413, declared or streamed (chunked).
     "10-mib-body-v1": Case(413, V1, lambda: b" " * (10 * MIB)),
     "10-mib-chunked-v2": Case(413, V2, chunked=True),
@@ -200,7 +202,9 @@ CASES: dict[str, Case] = {
     "label-name-dash-v2": Case(400, V2, am(labels={"a-b": "x"})),
     # All or nothing: one bad alert rejects the whole batch.
     "batch-last-alert-bad-v1": Case(
-        422, V1, j([{"title": "batch-ok-1"}, {"title": "batch-ok-2"}, {"title": "x", "severity": "?"}])
+        422,
+        V1,
+        j([{"title": "batch-ok-1"}, {"title": "batch-ok-2"}, {"title": "x", "severity": "?"}]),
     ),
     "batch-middle-alert-bad-v2": Case(
         400,
@@ -324,7 +328,9 @@ def test_duplicate_json_keys_last_wins_v2(server: ServerProcess) -> None:
 
 
 def test_severity_case_variant_is_normalised(server: ServerProcess) -> None:
-    resp = post(server.url, V1, one(title="Sev", labels={"alertname": "SevCase"}, severity="CRITICAL"))
+    resp = post(
+        server.url, V1, one(title="Sev", labels={"alertname": "SevCase"}, severity="CRITICAL")
+    )
     assert resp.status_code == 200, resp.text
     [stored] = find(server.url, "SevCase")
     assert stored["severity"] == "critical"
@@ -335,7 +341,9 @@ def test_prototype_keys_are_plain_data_v1(server: ServerProcess, key: str) -> No
     """Catalogue 29: object-model words are ordinary label and annotation names."""
     name = f"Proto{key.strip('_')}"
     resp = post(
-        server.url, V1, one(title=name, labels={"alertname": name, key: "x"}, annotations={key: "y"})
+        server.url,
+        V1,
+        one(title=name, labels={"alertname": name, key: "x"}, annotations={key: "y"}),
     )
     assert resp.status_code == 200, resp.text
     [stored] = find(server.url, name)
@@ -357,16 +365,16 @@ def test_unicode_tricks_are_stored_nfc(server: ServerProcess) -> None:
     assert resp.status_code == 200, resp.text
     [stored] = find(server.url, "UnicodeTricks")
     assert stored["labels"] == {**labels, "nfd": unicodedata.normalize("NFC", "cafe\u0301")}
-    pair = post(server.url, V1, b'{"title": "x", "labels": {"alertname": "Pair", "e": "\\ud83d\\ude00"}}')
+    pair = post(
+        server.url, V1, b'{"title": "x", "labels": {"alertname": "Pair", "e": "\\ud83d\\ude00"}}'
+    )
     assert pair.status_code == 200, pair.text
     assert find(server.url, "Pair")[0]["labels"]["e"] == "😀"
 
 
 def test_sql_in_matcher_value_is_data(server: ServerProcess) -> None:
     before = alert_count(server.url)
-    resp = httpx.get(
-        f"{server.url}{V1}", params={"filter": "alertname=\"x' OR 1=1--\""}, timeout=10
-    )
+    resp = httpx.get(f"{server.url}{V1}", params={"filter": 'alertname="x\' OR 1=1--"'}, timeout=10)
     assert resp.status_code == 200, resp.text
     assert resp.json()["items"] == []
     # An unknown `sort` parameter is ignored, never executed.

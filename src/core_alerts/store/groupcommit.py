@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
@@ -36,7 +37,7 @@ class GroupCommitter(Generic[Req, Res]):
         self._max_sends = max_sends
         self._max_pending = max_pending
         self._on_group = on_group
-        self._queue: list[tuple[Req, asyncio.Future[Res]]] = []
+        self._queue: deque[tuple[Req, asyncio.Future[Res]]] = deque()
         self._pending = 0
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -61,11 +62,13 @@ class GroupCommitter(Generic[Req, Res]):
         future: asyncio.Future[Res] = asyncio.get_running_loop().create_future()
         self._queue.append((request, future))
         self._pending += size
+        # Counted until committed, even if the caller goes away: the write still happens.
+        future.add_done_callback(lambda _: self._release(size))
         self._wakeup.set()
-        try:
-            return await asyncio.shield(future)
-        finally:
-            self._pending -= size
+        return await asyncio.shield(future)
+
+    def _release(self, size: int) -> None:
+        self._pending -= size
 
     async def close(self) -> None:
         """Stop taking requests and commit those already queued."""
@@ -83,7 +86,7 @@ class GroupCommitter(Generic[Req, Res]):
             size = self._size_of(self._queue[0][0])
             if group and sends + size > self._max_sends:
                 break
-            group.append(self._queue.pop(0))
+            group.append(self._queue.popleft())
             sends += size
         return group
 

@@ -22,6 +22,11 @@ from core_alerts.store.rows import (
 # Any fixed 64-bit key: every core-alerts process that starts takes the same lock.
 MIGRATION_LOCK = 0x636F_7265_616C_7274  # "corealrt"
 
+# jsonb goes through asyncpg's built-in codec (str in and out, binary on the wire) and rows.py
+# encodes/decodes it with msgspec. Measured against a msgspec set_type_codec(format="text"):
+# that reads ~1.4 us per value faster but writes ~4 us per value slower, and ingest (the hot
+# path) writes every row it reads. It also keeps rows.py shared with SQLite unchanged.
+#
 # Array types for unnest(): one parameter per column, so a batch is one statement.
 COLUMN_TYPES = {
     "seq": "bigint",

@@ -49,11 +49,7 @@ from core_alerts.store.rows import (
     update_params,
 )
 
-# jsonb travels as text: asyncpg's default jsonb codec is str in, str out, and rows.py
-# encodes/decodes it with msgspec (one C call per value). A set_type_codec would only add a
-# Python callback per value inside asyncpg and a setup round trip per connection.
 _PING_TIMEOUT = 2.0
-
 
 # Connection loss, refused/too many connections, timeouts, server shutdown, and whatever else
 # the server refuses: nothing was committed, and the caller may retry later.

@@ -1,0 +1,226 @@
+"""Micro-benchmarks of the ingest hot path (pytest-benchmark; they run inside `make test`).
+
+Each benchmark also checks its result, so a broken hot path fails here as a test would.
+No assertion is about time: the figures go to docs/performance.md, not to a threshold.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core_alerts.config import LimitSettings
+from core_alerts.domain.clock import FixedClock
+from core_alerts.domain.fingerprint import fingerprint_labels, fingerprint_reference
+from core_alerts.domain.ingest import IngestOutcome, NormalizedAlert
+from core_alerts.domain.lifecycle import plan_batch
+from core_alerts.domain.matchers import Matcher
+from core_alerts.ingest.formats._json import decode_json
+from core_alerts.ingest.formats.alertmanager import PostableAlert, decode_alertmanager_v2
+from core_alerts.ingest.normalize import SourceContext, normalize
+from core_alerts.store.sqlite import SqliteAlertStore
+
+NOW = 1_800_000_000.0
+STARTS_AT = "2027-01-15T08:00:00Z"  # before NOW, so no alert is born resolved
+LIMITS = LimitSettings()
+LABELS = {
+    "alertname": "HighLatencyP99",
+    "service": "svc-checkout",
+    "instance": "svc-checkout-00001234.eu-west-2.internal:9100",
+    "job": "node",
+    "severity": "warning",
+    "tenant": "tenant-07",
+    "cluster": "eu-west-2",
+    "namespace": "prod",
+}
+ANNOTATIONS = {
+    "summary": "HighLatencyP99 on svc-checkout-00001234.eu-west-2.internal:9100",
+    "description": "HighLatencyP99 fired for service svc-checkout in eu-west-2/prod; value=0.93",
+}
+
+
+def ctx() -> SourceContext:
+    return SourceContext(
+        tenant_id="bench", source="alertmanager", received_at=NOW, limits=LIMITS,
+        resolve_timeout=300.0,
+    )  # fmt: skip
+
+
+def am_alert(i: int) -> dict[str, Any]:
+    """An alert as Prometheus posts it: 8 labels, 2 annotations, startsAt, generatorURL."""
+    labels = {**LABELS, "instance": f"svc-checkout-{i:08d}.eu-west-2.internal:9100"}
+    return {
+        "labels": labels,
+        "annotations": {**ANNOTATIONS, "summary": f"HighLatencyP99 on {labels['instance']}"},
+        "startsAt": STARTS_AT,
+        "generatorURL": "http://prometheus.eu-west-2.internal/graph?g0.expr=HighLatencyP99",
+    }
+
+
+def am_body(n: int) -> bytes:
+    return json.dumps([am_alert(i) for i in range(n)]).encode()
+
+
+def sends_with_repeats(total: int, distinct: int, seed: int = 7) -> list[NormalizedAlert]:
+    """`total` sends over `distinct` fingerprints: each once, then random repeats, shuffled."""
+    unique = decode_alertmanager_v2(am_body(distinct), ctx())
+    rng = random.Random(seed)
+    sends = unique + [rng.choice(unique) for _ in range(total - distinct)]
+    rng.shuffle(sends)
+    return sends
+
+
+# -- pure functions ----------------------------------------------------------------------
+
+
+def test_fingerprint_labels_8(benchmark: Any) -> None:
+    fp = benchmark(fingerprint_labels, LABELS)
+    assert len(fp) == 16
+    assert int(fp, 16) >= 0
+    assert fp == fingerprint_reference(LABELS)
+    assert fp == fingerprint_labels(dict(reversed(LABELS.items())))  # order-independent
+
+
+def test_json_parse_100(benchmark: Any) -> None:
+    """msgspec alone (bytes -> PostableAlert structs), to split decode from normalize."""
+    body = am_body(100)
+    alerts = benchmark(decode_json, body, list[PostableAlert], max_items=10_000)
+    assert len(alerts) == 100
+    assert alerts[0].labels == am_alert(0)["labels"]
+    assert alerts[99].startsAt is not None
+
+
+def test_decode_alertmanager_v2_100(benchmark: Any) -> None:
+    """Parse, validate, normalize and fingerprint a 100-alert POST /api/v2/alerts body."""
+    body = am_body(100)
+    context = ctx()
+    sends = benchmark(decode_alertmanager_v2, body, context)
+    assert len(sends) == 100
+    assert len({s.fingerprint for s in sends}) == 100
+    assert len({s.alert_id for s in sends}) == 100
+    assert sends[3].fingerprint == fingerprint_labels(am_alert(3)["labels"])
+    assert all(s.ends_at == NOW + 300.0 and not s.ends_at_explicit for s in sends)
+    assert {s.severity for s in sends} == {"medium"}  # "warning" maps to medium
+
+
+def test_normalize(benchmark: Any) -> None:
+    context = ctx()
+    send = benchmark(
+        normalize, context, labels=LABELS, annotations=ANNOTATIONS, starts_at=NOW - 60.0
+    )
+    assert send.fingerprint == fingerprint_labels(LABELS)
+    assert send.title == ANNOTATIONS["summary"]
+    assert send.description == ANNOTATIONS["description"]
+    assert send.ends_at == NOW + 300.0
+    assert len(send.alert_id) == 32
+
+
+@pytest.mark.parametrize(
+    ("op", "value"),
+    [("=", "svc-checkout"), ("=~", "svc-(checkout|cart|payments)")],
+    ids=["eq", "regex"],
+)
+def test_matcher_matches(benchmark: Any, op: str, value: str) -> None:
+    matcher = Matcher("service", op, value)
+    assert benchmark(matcher.matches, LABELS) is True
+    assert matcher.matches({**LABELS, "service": "svc-search"}) is False
+    assert matcher.matches({}) is False
+
+
+def test_plan_batch_1000_90pct_repeats(benchmark: Any) -> None:
+    """Dedup planning of a group commit: 10 requests x 100 sends over 100 fingerprints."""
+    sends = sends_with_repeats(1000, 100)
+    requests = [sends[i : i + 100] for i in range(0, 1000, 100)]
+    # plan_batch updates `existing` in place: a new empty dict each round.
+    plan = benchmark(lambda: plan_batch({}, requests, NOW))
+    outcomes = Counter(r.outcome for results in plan.results for r in results)
+    assert outcomes == {IngestOutcome.CREATED: 100, IngestOutcome.DEDUPLICATED: 900}
+    assert len(plan.inserts) == 100
+    assert not plan.updates
+    assert sum(rec.occurrences for rec in plan.inserts.values()) == 1000
+    assert len(plan.transitions) == 100
+
+
+# -- the SQLite store (one fsync per commit: synchronous=FULL, as served) -------------------
+
+
+class StoreRounds:
+    """pedantic setup/teardown: each round gets a fresh store on a new file.
+
+    Whatever a round leaves open (pytest-benchmark skips teardown when disabled) is closed
+    by `close_all`, so no loop or writer thread outlives the test.
+    """
+
+    def __init__(self, tmp_path: Path, sends: list[NormalizedAlert], stored_first: list) -> None:
+        self.tmp_path = tmp_path
+        self.sends = sends
+        self.stored_first = stored_first
+        self.open: list[tuple[asyncio.AbstractEventLoop, SqliteAlertStore]] = []
+
+    def setup(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        loop = asyncio.new_event_loop()
+        path = self.tmp_path / f"bench-{len(self.open)}-{id(loop)}.db"
+        store = SqliteAlertStore(str(path), clock=FixedClock(NOW))
+        self.open.append((loop, store))
+        loop.run_until_complete(store.open())
+        if self.stored_first:
+            loop.run_until_complete(store.apply_sends(self.stored_first))
+        return (loop, store, self.sends), {}
+
+    @staticmethod
+    def apply(loop: asyncio.AbstractEventLoop, store: SqliteAlertStore, sends: list) -> list:
+        return loop.run_until_complete(store.apply_sends(sends))
+
+    def teardown(self, loop: asyncio.AbstractEventLoop, store: SqliteAlertStore, _: list) -> None:
+        self.open.remove((loop, store))
+        loop.run_until_complete(store.close())
+        loop.close()
+
+    def close_all(self) -> None:
+        while self.open:
+            self.teardown(*self.open[-1], [])
+
+
+@pytest.mark.parametrize(
+    ("case", "expected", "rows"),
+    [
+        ("dup0", {IngestOutcome.CREATED: 1000}, 1000),
+        ("dup0.9", {IngestOutcome.CREATED: 100, IngestOutcome.DEDUPLICATED: 900}, 100),
+        ("dup0.9-stored", {IngestOutcome.DEDUPLICATED: 1000}, 100),
+    ],
+)
+def test_sqlite_apply_sends_1000(
+    benchmark: Any, tmp_path: Path, case: str, expected: dict[IngestOutcome, int], rows: int
+) -> None:
+    """One 1,000-alert request through group commit into a fresh SQLite file.
+
+    dup0: 1,000 new fingerprints. dup0.9: 100 fingerprints, each sent 10 times, on an empty
+    store. dup0.9-stored: the same batch when those 100 alerts are already stored (a storm
+    in steady state: every send updates an existing row).
+    """
+    if case == "dup0":
+        sends = decode_alertmanager_v2(am_body(1000), ctx())
+        stored: list[NormalizedAlert] = []
+    else:
+        sends = sends_with_repeats(1000, 100)
+        stored = sends_with_repeats(100, 100) if case == "dup0.9-stored" else []
+    rounds = StoreRounds(tmp_path, sends, stored)
+    try:
+        results = benchmark.pedantic(
+            rounds.apply, setup=rounds.setup, teardown=rounds.teardown, rounds=5
+        )
+    finally:
+        rounds.close_all()
+    assert len(results) == 1000
+    assert Counter(r.outcome for r in results) == expected
+    assert len({r.alert_id for r in results}) == rows
+    final: dict[str, int] = {}
+    for r in results:
+        final[r.alert_id] = max(final.get(r.alert_id, 0), r.occurrences)
+    assert sum(final.values()) == 1000 + len(stored)  # every send counted exactly once

@@ -209,7 +209,7 @@ class Running:
     ready_s: float
 
 
-def start_server(name: str, workdir: Path, am_binary: str) -> Running:
+def start_server(name: str, workdir: Path, am_binary: str, src: Path | None) -> Running:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = workdir / f"{name}.log"
@@ -229,6 +229,8 @@ def start_server(name: str, workdir: Path, am_binary: str) -> Running:
         env = {k: v for k, v in os.environ.items() if not k.startswith("ALERTS_")}
         env["ALERTS_PORT"] = str(port)
         env["ALERTS_LOG_LEVEL"] = "WARNING"
+        if src is not None:  # another source tree than the installed (editable) one
+            env["PYTHONPATH"] = str(src)
         if name == "core-pg":
             psql_admin(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
             psql_admin(f"CREATE DATABASE {PG_DB}")
@@ -277,6 +279,7 @@ class Options:
     seed: int
     workdir: Path
     keep: bool
+    src: Path | None
     log: Callable[[str], None] = print
 
 
@@ -357,7 +360,7 @@ def run_all(
                 n += 1
                 workdir = opt.workdir / f"r{round_no}-b{cfg.batch}-d{cfg.dup:g}-c{cfg.conc}-{name}"
                 workdir.mkdir(parents=True)
-                srv = start_server(name, workdir, opt.am_binary)
+                srv = start_server(name, workdir, opt.am_binary, opt.src)
                 try:
                     row = measure(srv, cfg, opt, round_no)
                 finally:
@@ -506,6 +509,41 @@ def versions(am_binary: str) -> dict[str, str]:
     return found
 
 
+def git(*args: str) -> str:
+    """Read-only git queries (no optional locks, so not even the index is refreshed)."""
+    out = subprocess.run(
+        ["git", "--no-optional-locks", "-C", str(ROOT), *args],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    return out.stdout.decode().strip()
+
+
+def source_tree(commit: str | None, src: Path | None, workdir: Path) -> tuple[Path | None, dict]:
+    """Where core_alerts is imported from, and how to name that code in the results."""
+    if src is not None:
+        return src.resolve(), {"source": str(src.resolve())}
+    code: dict[str, Any] = {}
+    with contextlib.suppress(Exception):
+        code["head"] = git("rev-parse", "HEAD")
+    if commit is None:
+        with contextlib.suppress(Exception):
+            code["src_modified"] = git("status", "--porcelain", "--", "src").splitlines()
+        return None, {"source": "work tree", **code}
+    rev = git("rev-parse", "--verify", f"{commit}^{{commit}}")
+    export = workdir / f"src-{rev[:12]}"
+    export.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "--format=tar", rev, "src"],
+        capture_output=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(export)], input=archive, check=True, timeout=120)
+    return export / "src", {"source": "commit", "commit": rev, **code}
+
+
 # -- main --------------------------------------------------------------------------------
 
 
@@ -537,6 +575,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="directory for the raw JSON results",
     )
     ap.add_argument("--keep", action="store_true", help="keep server logs and data")
+    which = ap.add_mutually_exclusive_group()
+    which.add_argument(
+        "--commit",
+        help="benchmark this git revision of src/ (exported with `git archive` to a temporary "
+        "directory; the work tree is not touched), not the work tree",
+    )
+    which.add_argument("--src", type=Path, help="benchmark the core_alerts package under DIR")
     return ap.parse_args(argv)
 
 
@@ -567,6 +612,11 @@ def main(argv: list[str] | None = None) -> int:
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _on_signal)
     workdir = Path(tempfile.mkdtemp(prefix="core-alerts-bench-"))
+    try:
+        src, code = source_tree(a.commit, a.src, workdir)
+    except (subprocess.SubprocessError, OSError) as exc:
+        shutil.rmtree(workdir, ignore_errors=True)
+        sys.exit(f"cannot export the code to benchmark: {exc}")
     opt = Options(
         runs=runs,
         counts=counts,
@@ -577,6 +627,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=a.seed,
         workdir=workdir,
         keep=a.keep,
+        src=src,
         log=lambda s: print(s, file=sys.stderr, flush=True),
     )
     meta = {
@@ -595,6 +646,7 @@ def main(argv: list[str] | None = None) -> int:
             "full": a.full,
         },
         "argv": sys.argv[1:] if argv is None else argv,
+        "code": code,
     }
     results: list[dict[str, Any]] = []
     t0 = time.perf_counter()

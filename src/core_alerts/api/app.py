@@ -32,6 +32,7 @@ def create_app(orchestrator: EngineOrchestrator | None = None) -> FastAPI:
         version=__version__,
         description="Alert ingestion, deduplication and lifecycle; Alertmanager API v2.",
         lifespan=lifespan,
+        redirect_slashes=False,
     )
     app.state.orchestrator = orch
     problems.install(app)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 from fastapi import Header, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 
 from core_alerts.app import EngineOrchestrator
 from core_alerts.domain.errors import ValidationFailed
@@ -31,3 +33,25 @@ def tenant_id(
             field="X-Tenant-ID",
         )
     return x_tenant_id
+
+
+def known_query_only(request: Request) -> None:
+    """Refuse query parameters the route does not define (a typo must not pass silently)."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    allowed = _query_names(route.dependant)
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        raise ValidationFailed(
+            f"unknown query parameter(s): {', '.join(unknown)}; "
+            f"allowed: {', '.join(sorted(allowed))}",
+            field=unknown[0],
+        )
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {p.alias for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import socket
+from collections.abc import Generator, Mapping
 from typing import Any
 
 import uvicorn
@@ -12,15 +14,34 @@ from core_alerts.app import EngineOrchestrator
 from core_alerts.telemetry import configure_logging
 
 
+class _Server(uvicorn.Server):
+    """uvicorn, but a SIGTERM/SIGINT that drained cleanly exits 0 and the banner follows
+    readiness."""
+
+    def __init__(self, config: uvicorn.Config, on_ready: str | None) -> None:
+        super().__init__(config)
+        self._on_ready = on_ready
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        with super().capture_signals():
+            yield
+            # uvicorn re-raises the signal after shutdown, which makes the exit code -15;
+            # the drain has finished by now, so a clean exit is the truth.
+            self._captured_signals.clear()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self._on_ready and self.started:
+            print(self._on_ready, flush=True)
+
+
 def serve(orch: EngineOrchestrator, *, on_ready: str | None = None) -> None:
     """Serve until SIGINT/SIGTERM: stop accepting, finish in-flight requests and commits."""
     s = orch.settings
     configure_logging(s.logging.level, s.logging.format)
-    app = create_app(orch)
-    if on_ready:
-        app.router.on_startup.append(lambda: print(on_ready, flush=True))
-    uvicorn.run(
-        app,
+    config = uvicorn.Config(
+        create_app(orch),
         host=s.server.host,
         port=s.server.port,
         loop="uvloop",
@@ -30,6 +51,7 @@ def serve(orch: EngineOrchestrator, *, on_ready: str | None = None) -> None:
         timeout_graceful_shutdown=int(s.server.graceful_timeout),
         server_header=False,
     )
+    _Server(config, on_ready).run()
 
 
 def start_alerts_engines(config: Mapping[str, Any] | None = None) -> None:

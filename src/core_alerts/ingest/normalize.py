@@ -34,8 +34,8 @@ class SourceContext:
     """Seconds until an alert without an end resolves; None keeps it open."""
 
 
-def clean_text(value: str, field: str, max_len: int, index: int | None) -> str:
-    """NFC-normalize and reject what no backend can store (NUL, lone surrogates)."""
+def clean_text(value: str, field: str, max_len: int, index: int | None, *, nfc: bool = True) -> str:
+    """Reject what no backend can store (NUL, lone surrogates); NFC-normalize display text."""
     if len(value) > max_len:
         raise ValidationFailed(
             f"{field} is {len(value)} characters; the limit is {max_len}", field=field, index=index
@@ -48,7 +48,7 @@ def clean_text(value: str, field: str, max_len: int, index: int | None) -> str:
         raise ValidationFailed(
             f"{field} contains an unpaired surrogate (invalid Unicode)", field=field, index=index
         ) from None
-    if value.isascii():
+    if not nfc or value.isascii():
         return value
     return unicodedata.normalize("NFC", value)
 
@@ -63,12 +63,17 @@ def clean_pairs(
             field=kind,
             index=index,
         )
+    # Label bytes are kept exactly as sent: the fingerprint must equal Alertmanager's, which
+    # hashes raw bytes. Empty values are dropped, as Alertmanager does: empty means absent.
+    is_labels = kind == "labels"
     out: dict[str, str] = {}
     for name, value in pairs.items():
         if not name:
             raise ValidationFailed(f"{kind} has an empty name", field=kind, index=index)
-        key = clean_text(name, f"{kind} name", limits.max_label_name_length, index)
-        out[key] = clean_text(value, f"{kind}.{key}", value_limit, index)
+        key = clean_text(name, f"{kind} name", limits.max_label_name_length, index, nfc=False)
+        if is_labels and not value:
+            continue
+        out[key] = clean_text(value, f"{kind}.{key}", value_limit, index, nfc=not is_labels)
     return out
 
 

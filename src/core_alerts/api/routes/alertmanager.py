@@ -17,7 +17,7 @@ from core_alerts.api.problems import count_rejection, error_response
 from core_alerts.api.routes.alerts import parse_filters
 from core_alerts.api.views import iso
 from core_alerts.app import EngineOrchestrator
-from core_alerts.domain import CoreAlertsError, ValidationFailed
+from core_alerts.domain import CoreAlertsError, MalformedInput, ValidationFailed
 from core_alerts.domain.record import AlertRecord
 from core_alerts.ingest.formats.alertmanager import PostableAlert
 from core_alerts.store import AlertQuery
@@ -103,7 +103,10 @@ async def post_alerts(request: Request, orch: Orch, tenant: Tenant) -> Response:
 
 
 async def _active(orch: EngineOrchestrator, tenant: str, filters: list[str]) -> list[AlertRecord]:
-    matchers = parse_filters(filters)
+    try:
+        matchers = parse_filters(filters)
+    except ValidationFailed as exc:
+        raise MalformedInput(exc.message, field="filter") from None  # Alertmanager: 400
     out: list[AlertRecord] = []
     cursor = None
     while True:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from core_alerts.api.body import read_json_body
-from core_alerts.api.deps import orchestrator, tenant_id
+from core_alerts.api.deps import known_query_only, orchestrator, tenant_id
 from core_alerts.api.encoding import body_doc, json_response, response_doc
 from core_alerts.api.views import (
     AlertDetailView,
@@ -81,7 +81,12 @@ def parse_filters(filters: list[str]) -> list[Matcher]:
     return matchers
 
 
-@router.get("", summary="List alerts, newest first", responses=response_doc(AlertListView))
+@router.get(
+    "",
+    summary="List alerts, newest first",
+    responses=response_doc(AlertListView),
+    dependencies=[Depends(known_query_only)],
+)
 async def list_alerts(
     orch: Orch,
     tenant: Tenant,

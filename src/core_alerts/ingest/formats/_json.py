@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeVar
 
 import msgspec
@@ -9,6 +10,21 @@ import msgspec
 from core_alerts.domain.errors import LimitExceeded, MalformedInput, ValidationFailed
 
 T = TypeVar("T")
+
+# A \uD800-\uDBFF escape not followed by a low one, or a \uDC00-\uDFFF escape not preceded
+# by a high one: JSON text that names an unpaired surrogate, which no backend can store.
+_LONE_SURROGATE = re.compile(
+    rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+
+
+def _syntax_error(body: bytes, exc: Exception) -> Exception:
+    if _LONE_SURROGATE.search(body):
+        return ValidationFailed("a string contains an unpaired surrogate (invalid Unicode)")
+    if "out of range" in str(exc):  # valid JSON syntax, a value no field can hold
+        return ValidationFailed(f"a number is out of range: {exc}")
+    return MalformedInput(f"the body is not valid JSON: {exc}")
 
 
 def decode_json(body: bytes, into: type[T] | Any, *, max_items: int | None = None) -> T:
@@ -18,9 +34,17 @@ def decode_json(body: bytes, into: type[T] | Any, *, max_items: int | None = Non
     try:
         value = msgspec.json.decode(body, type=into)
     except msgspec.ValidationError as exc:
+        # A typed decode reports the first type error even when the JSON is cut short later;
+        # unparseable input is a 400 whatever its shape.
+        try:
+            msgspec.json.decode(body)
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as syntax:
+            raise _syntax_error(body, syntax) from None
         raise ValidationFailed(f"invalid payload: {exc}") from None
     except msgspec.DecodeError as exc:
-        raise MalformedInput(f"the body is not valid JSON: {exc}") from None
+        raise _syntax_error(body, exc) from None
+    except UnicodeDecodeError as exc:
+        raise MalformedInput(f"the body is not valid UTF-8: {exc.reason}") from None
     except RecursionError:
         # msgspec recurses even when it skips unknown fields.
         raise MalformedInput("the JSON body is nested too deeply") from None

@@ -31,7 +31,7 @@ def valid_label_name(name: str) -> bool:
 def to_sends(alerts: list[PostableAlert], ctx: SourceContext) -> list[NormalizedAlert]:
     sends = []
     for i, alert in enumerate(alerts):
-        if not alert.labels:
+        if not any(alert.labels.values()):  # empty values are dropped, as Alertmanager does
             raise ValidationFailed("at least one label pair required", field="labels", index=i)
         for name in alert.labels:
             if not valid_label_name(name):

@@ -70,7 +70,7 @@ def decode_alertmanager_webhook(body: bytes, ctx: SourceContext) -> list[Normali
     sends = []
     for i, alert in enumerate(message.alerts):
         # Alertmanager 0.27+ forwards UTF-8 label names, so any non-empty name is accepted.
-        if not alert.labels:
+        if not any(alert.labels.values()):  # empty values are dropped, as Alertmanager does
             raise ValidationFailed("at least one label pair required", field="labels", index=i)
         sends.append(webhook_send(alert, ctx, i))
     return sends

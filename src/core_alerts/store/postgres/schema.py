@@ -107,14 +107,23 @@ def numbered(sql: str) -> str:
     return _MARK.sub(lambda _: f"${next(counter)}", sql)
 
 
-async def migrate(conn: asyncpg.Connection) -> list[str]:
+def migration_files() -> list[tuple[str, str]]:
+    """(version, SQL) of every migration shipped in migrations/, oldest first.
+
+    Read before connecting, so a packaging mistake fails loudly instead of looking like an
+    unreachable database.
+    """
+    folder = resources.files(__package__).joinpath("migrations")
+    entries = sorted((e for e in folder.iterdir() if e.name.endswith(".sql")), key=lambda e: e.name)
+    return [(e.name.removesuffix(".sql"), e.read_text(encoding="utf-8")) for e in entries]
+
+
+async def migrate(conn: asyncpg.Connection, migrations: list[tuple[str, str]]) -> list[str]:
     """Apply pending migrations in one transaction; return the versions applied.
 
     The advisory lock makes processes that start together wait for the first one, which
     then finds the migrations done, instead of racing on CREATE TABLE.
     """
-    folder = resources.files(__package__).joinpath("migrations")
-    entries = sorted((e for e in folder.iterdir() if e.name.endswith(".sql")), key=lambda e: e.name)
     applied: list[str] = []
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
@@ -123,12 +132,11 @@ async def migrate(conn: asyncpg.Connection) -> list[str]:
             "(version text PRIMARY KEY, applied_at double precision NOT NULL)"
         )
         done = {r[0] for r in await conn.fetch("SELECT version FROM schema_migrations")}
-        for entry in entries:
-            version = entry.name.removesuffix(".sql")
+        for version, sql in migrations:
             if version in done:
                 continue
             # No parameters: the simple query protocol runs the whole multi-statement file.
-            await conn.execute(entry.read_text(encoding="utf-8"))
+            await conn.execute(sql)
             await conn.execute(
                 "INSERT INTO schema_migrations VALUES ($1, $2)", version, time.time()
             )

@@ -36,6 +36,7 @@ from core_alerts.store.postgres.schema import (
     SELECT_ALERTS,
     UPDATE_ALERTS,
     migrate,
+    migration_files,
     numbered,
     transpose,
 )
@@ -109,6 +110,7 @@ class PostgresAlertStore:
     # -- connections -------------------------------------------------------------------
 
     async def open(self) -> None:
+        migrations = migration_files()
         with _mapped("connect"):
             pool = await asyncpg.create_pool(
                 self._dsn,
@@ -120,7 +122,7 @@ class PostgresAlertStore:
             )
             try:
                 async with pool.acquire(timeout=self._connect_timeout) as conn:
-                    await migrate(conn)
+                    await migrate(conn, migrations)
             except BaseException:
                 pool.terminate()
                 raise

@@ -202,7 +202,7 @@ async def test_explain(client: AlertsClient) -> None:
     assert record["alert_id"] == sent.results[0].alert_id
     assert record["fingerprint"]["from"] == "dedup_key"
     assert record["deduplication"]["occurrences"] == 2
-    assert [t["to"] for t in record["transitions"]] == ["firing"]
+    assert [t["to_status"] for t in record["transitions"]] == ["firing"]
 
 
 async def test_tenants_are_isolated(live_server: ServerProcess) -> None:

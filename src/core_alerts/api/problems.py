@@ -84,10 +84,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> Response:
+        errors = exc.errors()
         details = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in errors
         )
-        return problem(422, "ValidationFailed", details, code="validation_failed")
+        # loc is ("query", "status", 0) or ("body", "actor"): the field is what follows.
+        loc = [str(p) for p in errors[0]["loc"][1:2]] if errors else []
+        field = loc[0] if loc else None
+        return problem(422, "ValidationFailed", details, code="validation_failed", field=field)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> Response:

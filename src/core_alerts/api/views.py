@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import msgspec
 
 from core_alerts.domain.ingest import IngestResult
 from core_alerts.domain.record import AlertRecord, Transition
+from core_alerts.ingest import Explanation
 
 
 def iso(ts: float | None) -> str | None:
@@ -58,11 +60,13 @@ class AlertListView(msgspec.Struct, kw_only=True):
 
 
 class IngestResultView(msgspec.Struct, kw_only=True):
-    alert_id: str
+    alert_id: str | None
+    """None when the send was ignored (an acknowledge for an unknown alert)."""
     fingerprint: str
     outcome: str
-    status: str
+    status: str | None
     occurrences: int
+    reason: str
 
 
 class IngestResponse(msgspec.Struct, kw_only=True):
@@ -112,16 +116,64 @@ def detail_view(rec: AlertRecord, history: list[Transition], now: float) -> Aler
     return AlertDetailView(**fields, history=[transition_view(t) for t in history])
 
 
+class DecisionView(msgspec.Struct, kw_only=True):
+    at: str
+    stage: str
+    decision: str
+    reason: str
+    details: dict[str, Any]
+
+
+class DeduplicationView(msgspec.Struct, kw_only=True):
+    occurrences: int
+    merged_sends: int
+    first_seen: str
+    last_seen: str
+    reason: str
+
+
+class ExplanationView(msgspec.Struct, kw_only=True):
+    alert_id: str
+    fingerprint: dict[str, Any]
+    deduplication: DeduplicationView
+    transitions: list[TransitionView]
+    decisions: list[DecisionView]
+
+
+def explanation_view(ex: Explanation) -> ExplanationView:
+    rec = ex.record
+    return ExplanationView(
+        alert_id=rec.id,
+        fingerprint=ex.fingerprint,
+        deduplication=DeduplicationView(
+            occurrences=rec.occurrences,
+            merged_sends=rec.occurrences - 1,
+            first_seen=iso(rec.first_seen) or "",
+            last_seen=iso(rec.last_seen) or "",
+            reason=ex.dedup_reason,
+        ),
+        transitions=[transition_view(t) for t in ex.transitions],
+        decisions=[
+            DecisionView(
+                at=iso(d.at) or "", stage=d.stage, decision=d.decision, reason=d.reason,
+                details=d.details,
+            )
+            for d in ex.decisions
+        ],
+    )  # fmt: skip
+
+
 def ingest_response(results: list[IngestResult]) -> IngestResponse:
     return IngestResponse(
         accepted=len(results),
         results=[
             IngestResultView(
-                alert_id=r.alert_id,
+                alert_id=r.alert_id or None,
                 fingerprint=r.fingerprint,
                 outcome=r.outcome.value,
-                status=r.status,
+                status=r.status or None,
                 occurrences=r.occurrences,
+                reason=r.reason,
             )
             for r in results
         ],

@@ -40,7 +40,19 @@ def serve(
     orch = EngineOrchestrator(overrides, config_file=str(config) if config else None)
     s = orch.settings.server
     url = f"http://{s.host}:{s.port}"
-    run_server(orch, on_ready=f"core-alerts ready on {url}")
+    run_server(orch, on_ready=_next_steps(url))
+
+
+def _next_steps(url: str) -> str:
+    return f"""core-alerts ready on {url} (Ctrl-C to stop)
+
+Send an alert:
+  curl -s -XPOST {url}/api/v2/alerts -H 'content-type: application/json' \\
+    -d '[{{"labels": {{"alertname": "DiskFull", "team": "db"}}}}]'
+  core-alerts send --url {url} --title "High CPU" --severity high --label host=web-1
+See them:
+  core-alerts alerts list --url {url}
+API docs: {url}/docs"""
 
 
 # Client commands: they talk to a running service through core_alerts.client.

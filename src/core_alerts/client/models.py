@@ -65,13 +65,14 @@ class AlertPage(msgspec.Struct, kw_only=True):
 
 
 class IngestResult(msgspec.Struct, kw_only=True):
-    """What happened to one sent alert. `status` is "" when the send was ignored."""
+    """What happened to one sent alert; `alert_id` and `status` are None when it was ignored."""
 
-    alert_id: str
+    alert_id: str | None
     fingerprint: str
     outcome: IngestOutcome
-    status: str
+    status: str | None
     occurrences: int
+    reason: str = ""
 
 
 class IngestResponse(msgspec.Struct, kw_only=True):

@@ -4,7 +4,9 @@ decode (msgspec) -> validate -> normalize -> fingerprint -> dedup/persist (group
 -> publish AlertChanged. Must not import other capabilities or storage backends.
 """
 
-from core_alerts.ingest.engine import AlertEngine
+from core_alerts.ingest.engine import AlertEngine, Explanation
+from core_alerts.ingest.formats.alertmanager import PostableAlert
+from core_alerts.ingest.formats.native import NativeAlert
 from core_alerts.ingest.normalize import SourceContext
 
-__all__ = ["AlertEngine", "SourceContext"]
+__all__ = ["AlertEngine", "Explanation", "NativeAlert", "PostableAlert", "SourceContext"]

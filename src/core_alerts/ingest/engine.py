@@ -6,6 +6,8 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import msgspec
+
 from core_alerts.bus import EventBus
 from core_alerts.config import Settings
 from core_alerts.domain.alert import Alert, AlertStatus
@@ -14,6 +16,7 @@ from core_alerts.domain.errors import AlertNotFound, StorageUnavailable
 from core_alerts.domain.events import AlertChanged
 from core_alerts.domain.fingerprint import explain_fingerprint
 from core_alerts.domain.ingest import IngestResult, NormalizedAlert, SendAction
+from core_alerts.domain.record import AlertRecord, Decision, Transition
 from core_alerts.ingest.formats.registry_types import Decoder
 from core_alerts.ingest.normalize import SourceContext, normalize
 from core_alerts.store import AlertStore
@@ -22,6 +25,22 @@ from core_alerts.telemetry import MetricsCollector
 # Senders that re-send firing alerts every minute or so (Prometheus, Grafana's Alertmanager
 # client), so silence means resolved. Webhook notifications repeat only every few hours.
 _RESENDING_FORMATS = frozenset({"alertmanager"})
+
+
+DEDUP_REASON = (
+    "sends with the same fingerprint while the alert is active are merged into it "
+    "(occurrence count, last seen, latest labels and annotations)"
+)
+
+
+class Explanation(msgspec.Struct, kw_only=True):
+    """Everything `explain` shows about one alert, as stored."""
+
+    record: AlertRecord
+    fingerprint: dict[str, Any]
+    dedup_reason: str
+    transitions: list[Transition]
+    decisions: list[Decision]
 
 
 class AlertEngine:
@@ -157,43 +176,15 @@ class AlertEngine:
     async def process_alert(self, alert: Alert) -> IngestResult:
         return (await self.process_alerts([alert]))[0]
 
-    async def explain(self, tenant_id: str, alert_id: str) -> dict[str, Any]:
+    async def explain(self, tenant_id: str, alert_id: str) -> Explanation:
         """The alert's decision record: identity, merges, transitions, stage decisions."""
         rec = await self.store.get(tenant_id, alert_id)
         if rec is None:
             raise AlertNotFound(f"alert {alert_id} not found")
-        history = await self.store.history(tenant_id, alert_id)
-        decisions = await self.store.decisions(tenant_id, alert_id)
-        return {
-            "alert_id": rec.id,
-            "fingerprint": explain_fingerprint(rec.labels, rec.dedup_key),
-            "deduplication": {
-                "occurrences": rec.occurrences,
-                "merged_sends": rec.occurrences - 1,
-                "first_seen": rec.first_seen,
-                "last_seen": rec.last_seen,
-                "reason": "sends with the same fingerprint while the alert is active are "
-                "merged into it (occurrence count, last seen, latest labels and annotations)",
-            },
-            "transitions": [
-                {
-                    "at": t.at,
-                    "from": t.from_status,
-                    "to": t.to_status,
-                    "actor": t.actor,
-                    "reason": t.reason,
-                    "comment": t.comment,
-                }
-                for t in history
-            ],
-            "decisions": [
-                {
-                    "at": d.at,
-                    "stage": d.stage,
-                    "decision": d.decision,
-                    "reason": d.reason,
-                    "details": d.details,
-                }
-                for d in decisions
-            ],
-        }
+        return Explanation(
+            record=rec,
+            fingerprint=explain_fingerprint(rec.labels, rec.dedup_key),
+            dedup_reason=DEDUP_REASON,
+            transitions=await self.store.history(tenant_id, alert_id),
+            decisions=await self.store.decisions(tenant_id, alert_id),
+        )

@@ -104,6 +104,7 @@ def normalize(
     dedup_key: str | None = None,
     alert_id: str | None = None,
     index: int | None = None,
+    field_names: tuple[str, str, str] = ("startsAt", "endsAt", "generatorURL"),
 ) -> NormalizedAlert:
     """Validate one alert and compute its fingerprint. Raises ValidationFailed naming the field."""
     limits = ctx.limits
@@ -130,9 +131,10 @@ def normalize(
     start = starts_at if starts_at is not None else now
     explicit = ends_at is not None
     if ends_at is not None and ends_at < start:
+        start_name, end_name, _ = field_names
         raise ValidationFailed(
-            "endsAt is before startsAt (start time must be before end time)",
-            field="endsAt",
+            f"{end_name} is before {start_name} (start time must be before end time)",
+            field=end_name,
             index=index,
         )
     if action is SendAction.RESOLVE and ends_at is None:
@@ -157,7 +159,7 @@ def normalize(
         ends_at_explicit=explicit,
         received_at=now,
         action=action,
-        generator_url=clean_text(generator_url, "generatorURL", 4096, index),
+        generator_url=clean_text(generator_url, field_names[2], 4096, index),
         dedup_key=dedup_key,
     )
 

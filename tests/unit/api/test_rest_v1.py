@@ -143,7 +143,8 @@ async def test_explain_names_fingerprint_and_merges(api: httpx.AsyncClient) -> N
     assert ex["fingerprint"]["identity_labels"] == {"alertname": "HighCPU", "host": "a"}
     assert ex["fingerprint"]["strategy"] == "am-fnv1a64-v1"
     assert ex["deduplication"]["merged_sends"] == 1
-    assert ex["transitions"][0]["to"] == "firing"
+    assert ex["transitions"][0]["to_status"] == "firing"
+    assert ex["deduplication"]["first_seen"].endswith("Z")
 
 
 async def test_tenants_do_not_see_each_other(api: httpx.AsyncClient) -> None:

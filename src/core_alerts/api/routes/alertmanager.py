@@ -19,7 +19,7 @@ from core_alerts.api.views import iso
 from core_alerts.app import EngineOrchestrator
 from core_alerts.domain import CoreAlertsError, MalformedInput, ValidationFailed
 from core_alerts.domain.record import AlertRecord
-from core_alerts.ingest.formats.alertmanager import PostableAlert
+from core_alerts.ingest import PostableAlert
 from core_alerts.store import AlertQuery
 
 router = APIRouter(prefix="/api/v2", tags=["alertmanager-v2"])

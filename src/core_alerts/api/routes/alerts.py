@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,15 +18,17 @@ from core_alerts.api.views import (
     AlertDetailView,
     AlertListView,
     AlertView,
+    ExplanationView,
     IngestResponse,
     alert_view,
     detail_view,
+    explanation_view,
     ingest_response,
 )
 from core_alerts.app import EngineOrchestrator
 from core_alerts.domain import AlertNotFound, AlertSeverity, AlertStatus, ValidationFailed
 from core_alerts.domain.matchers import Matcher, parse_matchers
-from core_alerts.ingest.formats.native import NativeAlert
+from core_alerts.ingest import NativeAlert
 from core_alerts.store import AlertQuery
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
@@ -129,13 +131,17 @@ async def get_alert(alert_id: str, orch: Orch, tenant: Tenant) -> Response:
     rec = await orch.store.get(tenant, alert_id)
     if rec is None:
         raise AlertNotFound(f"alert {alert_id} not found")
-    history = await orch.state_manager.history(tenant, alert_id)
+    history = await orch.store.history(tenant, alert_id)
     return json_response(detail_view(rec, history, orch.clock.now()))
 
 
-@router.get("/{alert_id}/explain", summary="The alert's decision record")
-async def explain_alert(alert_id: str, orch: Orch, tenant: Tenant) -> dict[str, Any]:
-    return await orch.alert_engine.explain(tenant, alert_id)
+@router.get(
+    "/{alert_id}/explain",
+    summary="The alert's decision record",
+    responses=response_doc(ExplanationView),
+)
+async def explain_alert(alert_id: str, orch: Orch, tenant: Tenant) -> Response:
+    return json_response(explanation_view(await orch.alert_engine.explain(tenant, alert_id)))
 
 
 async def _act(

@@ -43,6 +43,7 @@ def to_sends(alerts: list[NativeAlert], ctx: SourceContext) -> list[NormalizedAl
             generator_url=a.generator_url,
             dedup_key=a.dedup_key,
             index=i,
+            field_names=("starts_at", "ends_at", "generator_url"),
         )
         for i, a in enumerate(alerts)
     ]

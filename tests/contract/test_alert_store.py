@@ -458,3 +458,20 @@ async def test_postgres_processes_starting_together_migrate_once(fresh_pg_dsn, c
         assert await conn.fetchval("SELECT count(*) FROM schema_migrations") == 1
     finally:
         await conn.close()
+
+
+# -- opening and closing ------------------------------------------------------------------
+
+
+async def test_writes_before_open_and_after_close_are_refused(make_store, clock):
+    fresh = make_store()
+    with pytest.raises(StorageUnavailable):
+        await fresh.apply_sends([send(clock)])
+    await fresh.open()
+    assert (await one(fresh, send(clock))).outcome is IngestOutcome.CREATED
+    await fresh.close()
+    await fresh.close()  # closing twice is harmless
+    with pytest.raises(StorageUnavailable):
+        await fresh.apply_sends([send(clock)])
+    with pytest.raises(StorageUnavailable):
+        await fresh.ping()

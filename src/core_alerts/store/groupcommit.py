@@ -52,8 +52,8 @@ class GroupCommitter(Generic[Req, Res]):
             self._task = asyncio.get_running_loop().create_task(self._run(), name="group-commit")
 
     async def submit(self, request: Req) -> Res:
-        if self._closing:
-            raise StorageUnavailable("shutting down; not accepting writes", retry_after=5)
+        if self._closing or self._task is None:
+            raise StorageUnavailable("the store is not open for writes", retry_after=5)
         size = self._size_of(request)
         if self._pending + size > self._max_pending:
             raise Overloaded(

@@ -69,9 +69,9 @@ _FAR_FUTURE = 253402300799.0  # 9999-12-31T23:59:59Z: "no end" as Alertmanager s
 
 def gettable(rec: AlertRecord) -> GettableAlert:
     state = "suppressed" if rec.status == "suppressed" else "active"
-    return GettableAlert(
-        labels=rec.labels,
-        annotations=rec.annotations,
+    return GettableAlert(  # keys sorted, as Alertmanager's JSON encoder writes them
+        labels=dict(sorted(rec.labels.items())),
+        annotations=dict(sorted(rec.annotations.items())),
         startsAt=iso(rec.starts_at) or "",
         endsAt=iso(rec.ends_at if rec.ends_at is not None else _FAR_FUTURE) or "",
         updatedAt=iso(rec.updated_at) or "",

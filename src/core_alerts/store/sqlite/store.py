@@ -8,16 +8,16 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from core_alerts.domain.clock import Clock, SystemClock
 from core_alerts.domain.errors import AlertNotFound, ConflictError, StorageUnavailable
 from core_alerts.domain.ingest import IngestResult, NormalizedAlert
 from core_alerts.domain.lifecycle import HumanAction, Key, apply_human_action, expire, plan_batch
-from core_alerts.domain.matchers import matches_all
 from core_alerts.domain.record import AlertRecord, Decision, Transition
 from core_alerts.store.filters import where_clause
 from core_alerts.store.groupcommit import GroupCommitter
+from core_alerts.store.paging import Pager
 from core_alerts.store.ports import AlertPage, AlertQuery
 from core_alerts.store.rows import (
     ALERT_COLUMNS,
@@ -68,6 +68,7 @@ class SqliteAlertStore:
         self._readers = ThreadPoolExecutor(readers, thread_name_prefix="sqlite-reader")
         self._local = threading.local()
         self._wconn: sqlite3.Connection | None = None
+        self._closed = False
         self._committer: GroupCommitter[list[NormalizedAlert], list[IngestResult]] = GroupCommitter(
             self._write_group,
             size_of=len,
@@ -123,16 +124,21 @@ class SqliteAlertStore:
             raise StorageUnavailable(f"SQLite cannot read: {exc}", retry_after=2) from None
 
     async def open(self) -> None:
-        Path(self._path).parent.mkdir(parents=True, exist_ok=True)
-
         def setup() -> None:
+            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
             self._wconn = self._connect()
             migrate(self._wconn)
 
-        await asyncio.get_running_loop().run_in_executor(self._writer, setup)
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._writer, setup)
+        except (OSError, sqlite3.Error) as exc:
+            raise StorageUnavailable(f"cannot open SQLite file {self._path}: {exc}") from None
         self._committer.start()
 
     async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         await self._committer.close()
 
         def shutdown() -> None:
@@ -144,6 +150,8 @@ class SqliteAlertStore:
         self._readers.shutdown(wait=True)
 
     async def ping(self) -> None:
+        if self._closed:
+            raise StorageUnavailable("the store is closed")
         await self._read(lambda c: c.execute("SELECT 1").fetchone())
 
     async def pending_writes(self) -> int:
@@ -251,26 +259,16 @@ class SqliteAlertStore:
         now = self._clock.now()
 
         def run(conn: sqlite3.Connection) -> AlertPage:
-            items: list[AlertRecord] = []
-            cursor = query.after_seq
-            batch = max(query.limit, 200) if query.matchers else query.limit + 1
+            pager = Pager(query)
             while True:
-                q = AlertQuery(**{**_fields(query), "after_seq": cursor})
-                where, params = where_clause(tenant_id, q, now)
+                where, params = where_clause(tenant_id, pager.query, now)
                 rows = conn.execute(
                     f"SELECT {ALERT_COLUMNS} FROM alerts WHERE {where} ORDER BY seq DESC LIMIT ?",
-                    (*params, batch),
+                    (*params, pager.batch),
                 ).fetchall()
-                for row in rows:
-                    rec = record_from_row(row)
-                    if query.matchers and not matches_all(query.matchers, rec.labels):
-                        continue
-                    if len(items) == query.limit:
-                        return AlertPage(items=items, next_cursor=items[-1].seq)
-                    items.append(rec)
-                if len(rows) < batch:
-                    return AlertPage(items=items, next_cursor=None)
-                cursor = record_from_row(rows[-1]).seq
+                page = pager.feed([record_from_row(r) for r in rows])
+                if page is not None:
+                    return page
 
         return await self._read(run)
 
@@ -289,7 +287,3 @@ class SqliteAlertStore:
         )
         rows = await self._read(lambda c: c.execute(sql, (tenant_id, alert_id)).fetchall())
         return [decision_from_row(r) for r in rows]
-
-
-def _fields(query: AlertQuery) -> dict[str, Any]:
-    return {f: getattr(query, f) for f in query.__struct_fields__}

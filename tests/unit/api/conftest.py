@@ -23,9 +23,9 @@ def api_config() -> dict[str, Any]:
 
 
 @pytest.fixture
-async def api(
+def api_orchestrator(
     tmp_path: Path, clock: FixedClock, api_config: dict[str, Any]
-) -> AsyncIterator[httpx.AsyncClient]:
+) -> EngineOrchestrator:
     settings = load_settings(
         {
             "database": {"sqlite_path": str(tmp_path / "api.db")},
@@ -34,7 +34,12 @@ async def api(
         },
         environ={},
     )
-    app = create_app(EngineOrchestrator(settings=settings, clock=clock))
+    return EngineOrchestrator(settings=settings, clock=clock)
+
+
+@pytest.fixture
+async def api(api_orchestrator: EngineOrchestrator) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(api_orchestrator)
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from core_alerts.app import EngineOrchestrator
 from core_alerts.domain.clock import FixedClock
+from core_alerts.domain.errors import Overloaded, StorageUnavailable
 
 pytestmark = pytest.mark.asyncio
 
@@ -157,3 +159,28 @@ async def test_tenants_do_not_see_each_other(api: httpx.AsyncClient) -> None:
     r = await api.post(f"/api/v1/alerts/{a['alert_id']}/ack", headers={"X-Tenant-ID": "beta"})
     assert r.status_code == 404
     assert (await api.get("/api/v1/alerts", headers={"X-Tenant-ID": "gamma"})).json()["items"] == []
+
+
+async def test_overload_is_503_with_retry_after_and_writes_nothing(
+    api: httpx.AsyncClient, api_orchestrator: EngineOrchestrator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    orch = api_orchestrator
+
+    async def full(_: object) -> None:
+        raise Overloaded("50000 alerts are waiting for commit; retry shortly", retry_after=2)
+
+    monkeypatch.setattr(orch.store, "apply_sends", full)
+    for path, body in (("/api/v1/alerts", CPU), ("/api/v2/alerts", [{"labels": {"a": "b"}}])):
+        r = await api.post(path, json=body)
+        assert r.status_code == 503
+        assert r.headers["retry-after"] == "2"
+        assert "waiting for commit" in r.json()["detail"]
+
+    async def down(_: object) -> None:
+        raise StorageUnavailable("SQLite cannot write: disk I/O error", retry_after=2)
+
+    monkeypatch.setattr(orch.store, "apply_sends", down)
+    r = await api.post("/api/v1/alerts", json=CPU)
+    assert r.status_code == 503 and r.headers["retry-after"] == "2"
+    monkeypatch.undo()
+    assert (await api.get("/api/v1/alerts")).json()["items"] == []

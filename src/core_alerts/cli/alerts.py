@@ -142,48 +142,31 @@ def _act(conn: Conn, action: Action, output: Output) -> None:
         out.print(f"alert {alert.id} is now [bold]{alert.status}[/bold]")
 
 
-@app.command("ack")
-def ack(
-    alert_id: IdArg,
-    comment: CommentOpt = "",
-    actor: ActorOpt = None,
-    url: UrlOpt = DEFAULT_URL,
-    tenant: TenantOpt = None,
-    token: TokenOpt = None,
-    output: OutputOpt = Output.TABLE,
-) -> None:
-    """Acknowledge a firing alert: someone is on it."""
-    who = actor or login_name()
-    _act(Conn(url, tenant, token), lambda c: c.ack(alert_id, actor=who, comment=comment), output)
+def _register_action(name: str, summary: str) -> None:
+    """One command per lifecycle action; they differ only in the client method they call."""
+
+    def command(
+        alert_id: IdArg,
+        comment: CommentOpt = "",
+        actor: ActorOpt = None,
+        url: UrlOpt = DEFAULT_URL,
+        tenant: TenantOpt = None,
+        token: TokenOpt = None,
+        output: OutputOpt = Output.TABLE,
+    ) -> None:
+        who = actor or login_name()
+        _act(
+            Conn(url, tenant, token),
+            lambda c: getattr(c, name)(alert_id, actor=who, comment=comment),
+            output,
+        )
+
+    command.__doc__ = summary
+    app.command(name)(command)
 
 
-@app.command("unack")
-def unack(
-    alert_id: IdArg,
-    comment: CommentOpt = "",
-    actor: ActorOpt = None,
-    url: UrlOpt = DEFAULT_URL,
-    tenant: TenantOpt = None,
-    token: TokenOpt = None,
-    output: OutputOpt = Output.TABLE,
-) -> None:
-    """Withdraw an acknowledgement; the alert fires again."""
-    who = actor or login_name()
-    _act(Conn(url, tenant, token), lambda c: c.unack(alert_id, actor=who, comment=comment), output)
-
-
-@app.command("resolve")
-def resolve(
-    alert_id: IdArg,
-    comment: CommentOpt = "",
-    actor: ActorOpt = None,
-    url: UrlOpt = DEFAULT_URL,
-    tenant: TenantOpt = None,
-    token: TokenOpt = None,
-    output: OutputOpt = Output.TABLE,
-) -> None:
-    """Resolve an alert by hand; it fires again if its source sends it again."""
-    who = actor or login_name()
-    _act(
-        Conn(url, tenant, token), lambda c: c.resolve(alert_id, actor=who, comment=comment), output
-    )
+_register_action("ack", "Acknowledge a firing alert: someone is on it.")
+_register_action("unack", "Withdraw an acknowledgement; the alert fires again.")
+_register_action(
+    "resolve", "Resolve an alert by hand; it fires again if its source sends it again."
+)

@@ -194,6 +194,7 @@ class StoreRounds:
         ("dup0.9", {IngestOutcome.CREATED: 100, IngestOutcome.DEDUPLICATED: 900}, 100),
         ("dup0.9-stored", {IngestOutcome.DEDUPLICATED: 1000}, 100),
     ],
+    ids=["dup0", "dup0.9", "dup0.9-stored"],
 )
 def test_sqlite_apply_sends_1000(
     benchmark: Any, tmp_path: Path, case: str, expected: dict[IngestOutcome, int], rows: int

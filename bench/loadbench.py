@@ -417,6 +417,9 @@ def summarize(
                 "peak_rss_mb": _median([r["peak_rss_mb"] for r in runs]),
                 "errors": sum(r["errors"] for r in runs),
                 "alerts_ok": _median([r["alerts_ok"] for r in runs]),
+                # The whole machine's busy cores (others' work included) and the client's.
+                "host_cpu_cores": _median([r["alertload"].get("host_cpu_cores") for r in runs]),
+                "client_cpu_cores": _median([r["alertload"].get("client_cpu_cores") for r in runs]),
             }
             if name != "alertmanager" and am_by_round:
                 # Ratios of the same round (side by side), then the median over rounds.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -465,10 +466,11 @@ async def test_postgres_processes_starting_together_migrate_once(fresh_pg_dsn, c
 
 async def test_writes_before_open_and_after_close_are_refused(make_store, clock):
     fresh = make_store()
+    labels = {"alertname": "OpenClose", "run": str(uuid.uuid4())}  # the database may be shared
     with pytest.raises(StorageUnavailable):
-        await fresh.apply_sends([send(clock)])
+        await fresh.apply_sends([send(clock, labels)])
     await fresh.open()
-    assert (await one(fresh, send(clock))).outcome is IngestOutcome.CREATED
+    assert (await one(fresh, send(clock, labels))).outcome is IngestOutcome.CREATED
     await fresh.close()
     await fresh.close()  # closing twice is harmless
     with pytest.raises(StorageUnavailable):

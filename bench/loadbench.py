@@ -48,7 +48,7 @@ WARMUP_BODY = b'[{"labels": {"alertname": "BenchWarmup", "bench": "warmup"}}]'
 
 # Alerts per run by batch size: every server gets the same traffic (same count, same seed)
 # unless --duration cuts a slow one short; sized so core-alerts needs ~5-10 s per run here.
-DEFAULT_COUNTS = {1: 4000, 100: 40_000, 1000: 50_000}
+DEFAULT_COUNTS = {1: 4000, 100: 60_000, 1000: 100_000}
 QUICK_COUNTS = {1: 300, 100: 3000, 1000: 4000}
 
 
@@ -612,8 +612,12 @@ def main(argv: list[str] | None = None) -> int:
     configs = [Config(b, d, c) for c in concs for b in batches for d in dups]
     now = dt.datetime.now(dt.UTC)
     base_time = now.replace(minute=0, second=0, microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, _on_signal)
+    # SIGINT too: a shell starts background jobs with SIGINT ignored, and `kill -INT` must
+    # still stop the servers. SIGHUP stays ignored under nohup.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _on_signal)
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        signal.signal(signal.SIGHUP, _on_signal)
     workdir = Path(tempfile.mkdtemp(prefix="core-alerts-bench-"))
     try:
         src, code = source_tree(a.commit, a.src, workdir)
@@ -657,7 +661,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         run_all(configs, servers, opt, results)
     except (KeyboardInterrupt, Interrupted) as exc:
-        print(f"\ninterrupted ({exc or 'Ctrl-C'}); stopping servers", file=sys.stderr)
+        print(f"\ninterrupted ({str(exc) or 'Ctrl-C'}); stopping servers", file=sys.stderr)
         status = 130
     except Exception as exc:
         print(f"\nbenchmark failed: {exc!r}; stopping servers", file=sys.stderr)

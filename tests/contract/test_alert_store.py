@@ -477,3 +477,37 @@ async def test_writes_before_open_and_after_close_are_refused(make_store, clock)
         await fresh.apply_sends([send(clock)])
     with pytest.raises(StorageUnavailable):
         await fresh.ping()
+
+
+async def test_a_rejected_request_leaves_no_trace_in_later_counts(store, clock):
+    # The repeat of A in the rejected request must not count, in the database or in any
+    # cache of it: the next repeat makes 2 occurrences, not 3.
+    created = await one(store, send(clock, {"alertname": "A"}))
+    await one(store, send(clock, {"alertname": "B"}, alert_id="taken"))
+    t0 = clock.now()
+    clock.advance(5)
+    with pytest.raises(ConflictError):
+        await store.apply_sends(
+            [send(clock, {"alertname": "A"}), send(clock, {"alertname": "C"}, alert_id="taken")]
+        )
+    stored = await store.get("acme", created.alert_id)
+    assert stored.occurrences == 1
+    assert stored.last_seen == t0
+    again = await one(store, send(clock, {"alertname": "A"}))
+    assert (again.outcome, again.occurrences) == (IngestOutcome.DEDUPLICATED, 2)
+
+
+async def test_repeats_of_an_unchanged_alert_update_its_counters(store, clock):
+    first = await one(store, send(clock, {"alertname": "Same"}, annotations={"s": "1"}))
+    for _ in range(3):
+        clock.advance(10)
+        await one(
+            store,
+            send(clock, {"alertname": "Same"}, annotations={"s": "1"}, ends_at=clock.now() + 60),
+        )
+    rec = await store.get("acme", first.alert_id)
+    assert (rec.occurrences, rec.last_seen, rec.ends_at) == (4, clock.now(), clock.now() + 60)
+    clock.advance(10)
+    await one(store, send(clock, {"alertname": "Same"}, annotations={"s": "2"}))
+    rec = await store.get("acme", first.alert_id)
+    assert rec.annotations == {"s": "2"} and rec.occurrences == 5

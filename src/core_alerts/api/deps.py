@@ -15,12 +15,12 @@ _TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 DEFAULT_TENANT = "default"
 
 
-def orchestrator(request: Request) -> EngineOrchestrator:
+async def orchestrator(request: Request) -> EngineOrchestrator:
     orch: EngineOrchestrator = request.app.state.orchestrator
     return orch
 
 
-def tenant_id(
+async def tenant_id(
     x_tenant_id: str | None = Header(
         None, description="Tenant to act on; `default` when absent.", max_length=64
     ),
@@ -35,7 +35,7 @@ def tenant_id(
     return x_tenant_id
 
 
-def known_query_only(request: Request) -> None:
+async def known_query_only(request: Request) -> None:
     """Refuse query parameters the route does not define (a typo must not pass silently)."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):

@@ -20,7 +20,6 @@ class NormalizedAlert(msgspec.Struct, kw_only=True, gc=False):
 
     tenant_id: str
     fingerprint: str
-    alert_id: str
     source: str
     title: str
     description: str
@@ -34,6 +33,8 @@ class NormalizedAlert(msgspec.Struct, kw_only=True, gc=False):
     action: SendAction = SendAction.FIRE
     generator_url: str = ""
     dedup_key: str | None = None
+    alert_id: str | None = None
+    """The id a new alert gets; None lets the store generate one (only when it creates)."""
 
 
 class IngestOutcome(enum.StrEnum):

@@ -10,7 +10,7 @@ import enum
 
 import msgspec
 
-from core_alerts.domain.alert import AlertStatus
+from core_alerts.domain.alert import AlertStatus, new_alert_id
 from core_alerts.domain.errors import InvalidTransition
 from core_alerts.domain.ingest import IngestOutcome, IngestResult, NormalizedAlert, SendAction
 from core_alerts.domain.record import AlertRecord, Decision, Transition
@@ -114,9 +114,21 @@ class BatchPlan(msgspec.Struct, kw_only=True):
     transitions: list[Transition] = msgspec.field(default_factory=list)
     decisions: list[Decision] = msgspec.field(default_factory=list)
     results: list[list[IngestResult]] = msgspec.field(default_factory=list)
+    reshaped: set[Key] = msgspec.field(default_factory=set)
+    """Updated keys whose content or status changed; the others changed only COUNTER_FIELDS."""
 
     def touched(self) -> list[AlertRecord]:
         return [*self.inserts.values(), *self.updates.values()]
+
+    def counter_only(self) -> list[AlertRecord]:
+        return [r for k, r in self.updates.items() if k not in self.reshaped]
+
+    def full_updates(self) -> list[AlertRecord]:
+        return [r for k, r in self.updates.items() if k in self.reshaped]
+
+
+COUNTER_FIELDS = ("last_seen", "updated_at", "occurrences", "ends_at", "ends_at_explicit")
+"""What a repeat of an unchanged alert changes: a storm of repeats rewrites only these."""
 
 
 def _new_record(send: NormalizedAlert, now: float) -> AlertRecord:
@@ -125,7 +137,7 @@ def _new_record(send: NormalizedAlert, now: float) -> AlertRecord:
     )
     return AlertRecord(
         tenant_id=send.tenant_id,
-        id=send.alert_id,
+        id=send.alert_id or new_alert_id(),
         fingerprint=send.fingerprint,
         status=RESOLVED if resolved else FIRING,
         severity=send.severity,
@@ -144,6 +156,17 @@ def _new_record(send: NormalizedAlert, now: float) -> AlertRecord:
         generator_url=send.generator_url,
         dedup_key=send.dedup_key,
         resolved_at=(send.ends_at or now) if resolved else None,
+    )
+
+
+def _content_differs(record: AlertRecord, send: NormalizedAlert) -> bool:
+    return (
+        record.labels != send.labels
+        or record.annotations != send.annotations
+        or record.title != send.title
+        or record.description != send.description
+        or record.severity != send.severity
+        or (bool(send.generator_url) and record.generator_url != send.generator_url)
     )
 
 
@@ -189,7 +212,8 @@ class _Applier:
         expired = expire(rec, self.now)
         if expired is not None:
             self.plan.transitions.append(expired)
-        return self._merge(rec, send)
+            self.plan.reshaped.add(key)
+        return self._merge(rec, send, key)
 
     def _create(self, key: Key, send: NormalizedAlert) -> IngestResult:
         if send.action is SendAction.ACK:
@@ -207,7 +231,7 @@ class _Applier:
         self._transition(rec, None, f"created from {send.source}", SOURCE_ACTOR)
         return self._result(rec, IngestOutcome.CREATED, "new fingerprint")
 
-    def _merge(self, rec: AlertRecord, send: NormalizedAlert) -> IngestResult:
+    def _merge(self, rec: AlertRecord, send: NormalizedAlert, key: Key) -> IngestResult:
         now = self.now
         send_resolves = send.action is SendAction.RESOLVE or (
             send.ends_at is not None and send.ends_at <= now
@@ -216,6 +240,7 @@ class _Applier:
             if send_resolves or send.action is SendAction.ACK:
                 rec.last_seen = now
                 return self._result(rec, IngestOutcome.DEDUPLICATED, "already resolved")
+            self.plan.reshaped.add(key)
             _refresh_content(rec, send, now)
             rec.status, rec.starts_at = FIRING, send.starts_at
             rec.ends_at, rec.ends_at_explicit = send.ends_at, send.ends_at_explicit
@@ -225,6 +250,7 @@ class _Applier:
             return self._result(rec, IngestOutcome.REFIRED, "fired again after resolve")
         if send_resolves:
             old = rec.status
+            self.plan.reshaped.add(key)
             _refresh_content(rec, send, now)
             rec.status = RESOLVED
             rec.ends_at = send.ends_at if send.ends_at is not None else now
@@ -237,11 +263,16 @@ class _Applier:
             if rec.status not in (FIRING, SUPPRESSED):
                 return self._result(rec, IngestOutcome.DEDUPLICATED, "already acknowledged")
             old = rec.status
+            self.plan.reshaped.add(key)
             rec.status, rec.acked_by, rec.acked_at = ACKNOWLEDGED, send.source, now
             rec.updated_at = now
             self._transition(rec, old, f"acknowledged by {send.source}", send.source)
             return self._result(rec, IngestOutcome.ACKNOWLEDGED, "source acknowledged")
-        _refresh_content(rec, send, now)
+        if _content_differs(rec, send):
+            self.plan.reshaped.add(key)
+            _refresh_content(rec, send, now)
+        else:
+            rec.last_seen = rec.updated_at = now
         rec.ends_at, rec.ends_at_explicit = send.ends_at, send.ends_at_explicit
         rec.occurrences += 1
         return self._result(rec, IngestOutcome.DEDUPLICATED, "same fingerprint while active")

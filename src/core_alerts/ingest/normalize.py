@@ -13,7 +13,7 @@ from datetime import datetime
 
 from core_alerts.config import LimitSettings
 from core_alerts.domain import ValidationFailed
-from core_alerts.domain.alert import AlertSeverity, new_alert_id, parse_severity
+from core_alerts.domain.alert import AlertSeverity, parse_severity
 from core_alerts.domain.fingerprint import fingerprint_labels, identity_labels
 from core_alerts.domain.ingest import NormalizedAlert, SendAction
 
@@ -147,7 +147,7 @@ def normalize(
     return NormalizedAlert(
         tenant_id=ctx.tenant_id,
         fingerprint=fingerprint_labels(ident),
-        alert_id=alert_id or new_alert_id(),
+        alert_id=alert_id,
         source=ctx.source,
         title=title,
         description=description or clean_annotations.get("description", ""),

@@ -82,6 +82,11 @@ def update_params(r: AlertRecord) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
+def counter_params(r: AlertRecord) -> tuple[Any, ...]:
+    """COUNTER_FIELDS values followed by the row's seq (see domain.lifecycle)."""
+    return (r.last_seen, r.updated_at, r.occurrences, r.ends_at, r.ends_at_explicit, r.seq)
+
+
 def history_params(t: Transition) -> tuple[Any, ...]:
     return (t.tenant_id, t.alert_id, t.at, t.from_status, t.to_status, t.actor, t.reason,
             t.comment)  # fmt: skip

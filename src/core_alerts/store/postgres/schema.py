@@ -74,10 +74,12 @@ UPDATE_ALERTS = (
 
 
 SELECT_ALERTS = f"SELECT {ALERT_COLUMNS} FROM alerts"
-# ORDER BY before FOR UPDATE: every writer locks rows in the same order, so no deadlock cycle.
+# One unique-index probe per key (LATERAL), whatever the table statistics say: `= ANY($2)`
+# let the planner scan the whole tenant when statistics were stale. Keys arrive sorted, so
+# every writer locks rows in the same order and no deadlock cycle can form.
 LOCK_KEYS = (
-    f"{SELECT_ALERTS} WHERE tenant_id = $1 AND fingerprint = ANY($2::text[]) "
-    "ORDER BY fingerprint FOR UPDATE"
+    f"SELECT a.* FROM unnest($2::text[]) WITH ORDINALITY AS k(fp, n), LATERAL "
+    f"({SELECT_ALERTS} WHERE tenant_id = $1 AND fingerprint = k.fp FOR UPDATE) a ORDER BY k.n"
 )
 LOCK_BY_ID = f"{SELECT_ALERTS} WHERE tenant_id = $1 AND id = $2 FOR UPDATE"
 # SKIP LOCKED: several sweepers (processes) share the due rows instead of queueing on them.

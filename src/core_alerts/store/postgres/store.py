@@ -273,7 +273,7 @@ async def _lock_keys(conn: Any, keys: set[Key]) -> dict[Key, AlertRecord]:
         by_tenant.setdefault(tenant_id, []).append(fingerprint)
     found: dict[Key, AlertRecord] = {}
     for tenant_id in sorted(by_tenant):
-        for row in await conn.fetch(LOCK_KEYS, tenant_id, by_tenant[tenant_id]):
+        for row in await conn.fetch(LOCK_KEYS, tenant_id, sorted(by_tenant[tenant_id])):
             rec = record_from_row(row)
             found[(rec.tenant_id, rec.fingerprint)] = rec
     return found

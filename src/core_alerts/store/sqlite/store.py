@@ -13,7 +13,14 @@ from typing import TypeVar
 from core_alerts.domain.clock import Clock, SystemClock
 from core_alerts.domain.errors import AlertNotFound, ConflictError, StorageUnavailable
 from core_alerts.domain.ingest import IngestResult, NormalizedAlert
-from core_alerts.domain.lifecycle import HumanAction, Key, apply_human_action, expire, plan_batch
+from core_alerts.domain.lifecycle import (
+    COUNTER_FIELDS,
+    HumanAction,
+    Key,
+    apply_human_action,
+    expire,
+    plan_batch,
+)
 from core_alerts.domain.record import AlertRecord, Decision, Transition
 from core_alerts.store.filters import where_clause
 from core_alerts.store.groupcommit import GroupCommitter
@@ -25,6 +32,7 @@ from core_alerts.store.rows import (
     HISTORY_COLUMNS,
     INSERT_COLUMNS,
     UPDATE_COLUMNS,
+    counter_params,
     decision_from_row,
     decision_params,
     history_params,
@@ -43,6 +51,10 @@ _UPDATE_SQL = (
     + ", ".join(f"{c.strip()} = ?" for c in UPDATE_COLUMNS.split(","))
     + " WHERE seq = ?"
 )
+_COUNTER_SQL = (
+    "UPDATE alerts SET " + ", ".join(f"{c} = ?" for c in COUNTER_FIELDS) + " WHERE seq = ?"
+)
+_CACHE_LIMIT = 200_000
 _HISTORY_SQL = f"INSERT INTO alert_history ({HISTORY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 _DECISION_SQL = f"INSERT INTO alert_decisions ({DECISION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
 
@@ -69,6 +81,10 @@ class SqliteAlertStore:
         self._local = threading.local()
         self._wconn: sqlite3.Connection | None = None
         self._closed = False
+        # Records as last committed, keyed (tenant, fingerprint). Only the writer thread
+        # touches it, and this process is the only writer of the file, so it is the truth:
+        # repeats skip the SELECT and the JSON decode of their row.
+        self._cache: dict[Key, AlertRecord] = {}
         self._committer: GroupCommitter[list[NormalizedAlert], list[IngestResult]] = GroupCommitter(
             self._write_group,
             size_of=len,
@@ -105,7 +121,9 @@ class SqliteAlertStore:
                 conn.execute("COMMIT")
                 return result
             except BaseException:
-                conn.execute("ROLLBACK")
+                self._cache.clear()  # whatever it cached from this transaction is not true
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
 
         try:
@@ -168,10 +186,15 @@ class SqliteAlertStore:
         return await self._write(lambda conn: self._apply_group(conn, requests))
 
     def _load(self, conn: sqlite3.Connection, keys: set[Key]) -> dict[Key, AlertRecord]:
-        by_tenant: dict[str, list[str]] = {}
-        for tenant, fp in keys:
-            by_tenant.setdefault(tenant, []).append(fp)
+        cache = self._cache
         found: dict[Key, AlertRecord] = {}
+        by_tenant: dict[str, list[str]] = {}
+        for key in keys:
+            rec = cache.get(key)
+            if rec is not None:
+                found[key] = rec
+            else:
+                by_tenant.setdefault(key[0], []).append(key[1])
         for tenant, fps in by_tenant.items():
             for i in range(0, len(fps), _CHUNK):
                 chunk = fps[i : i + _CHUNK]
@@ -189,14 +212,30 @@ class SqliteAlertStore:
         self, conn: sqlite3.Connection, requests: list[list[NormalizedAlert]]
     ) -> list[list[IngestResult]]:
         keys = {(s.tenant_id, s.fingerprint) for sends in requests for s in sends}
-        plan = plan_batch(self._load(conn, keys), requests, self._clock.now())
-        for rec in plan.inserts.values():
-            rec.seq = conn.execute(_INSERT_SQL, insert_params(rec)).fetchone()[0]
-        conn.executemany(_UPDATE_SQL, [update_params(r) for r in plan.updates.values()])
-        conn.executemany(_HISTORY_SQL, [history_params(t) for t in plan.transitions])
-        if plan.decisions:
-            conn.executemany(_DECISION_SQL, [decision_params(d) for d in plan.decisions])
+        try:
+            plan = plan_batch(self._load(conn, keys), requests, self._clock.now())
+            for rec in plan.inserts.values():
+                rec.seq = conn.execute(_INSERT_SQL, insert_params(rec)).fetchone()[0]
+            conn.executemany(_UPDATE_SQL, [update_params(r) for r in plan.full_updates()])
+            conn.executemany(_COUNTER_SQL, [counter_params(r) for r in plan.counter_only()])
+            conn.executemany(_HISTORY_SQL, [history_params(t) for t in plan.transitions])
+            if plan.decisions:
+                conn.executemany(_DECISION_SQL, [decision_params(d) for d in plan.decisions])
+        except BaseException:
+            # plan_batch changed cached records in place; the rollback undoes only the file.
+            for key in keys:
+                self._cache.pop(key, None)
+            raise
+        self._remember(plan.touched())
         return plan.results
+
+    def _remember(self, records: list[AlertRecord]) -> None:
+        """Cache what this transaction wrote (it commits right after; a failed COMMIT clears
+        the cache in `_write`)."""
+        if len(self._cache) + len(records) > _CACHE_LIMIT:
+            self._cache.clear()
+        for rec in records:
+            self._cache[(rec.tenant_id, rec.fingerprint)] = rec
 
     async def transition(
         self, tenant_id: str, alert_id: str, action: HumanAction, actor: str, comment: str
@@ -211,6 +250,7 @@ class SqliteAlertStore:
             rec = record_from_row(row)
             transitions = apply_human_action(rec, action, actor, comment, self._clock.now())
             conn.execute(_UPDATE_SQL, update_params(rec))
+            self._cache.pop((rec.tenant_id, rec.fingerprint), None)
             conn.executemany(_HISTORY_SQL, [history_params(t) for t in transitions])
             return rec
 
@@ -232,6 +272,8 @@ class SqliteAlertStore:
                     changed.append((rec, tr))
             conn.executemany(_UPDATE_SQL, [update_params(r) for r, _ in changed])
             conn.executemany(_HISTORY_SQL, [history_params(t) for _, t in changed])
+            for rec, _ in changed:
+                self._cache.pop((rec.tenant_id, rec.fingerprint), None)
             return changed
 
         return await self._write(run)

@@ -31,9 +31,24 @@ def _label_bytes(labels: Mapping[str, str]) -> bytes:
     return b"".join(parts)
 
 
+_CACHE: dict[tuple[tuple[str, str], ...], str] = {}
+_CACHE_LIMIT = 10_000  # the hot set of a storm; about 15 MB at most
+
+
 def fingerprint_labels(labels: Mapping[str, str]) -> str:
-    """Alertmanager's fingerprint of a label set, as 16 hex digits."""
-    return f"{fnv1a_64(_label_bytes(labels)):016x}"
+    """Alertmanager's fingerprint of a label set, as 16 hex digits.
+
+    Repeats of a label set (a storm) are looked up, not hashed again: a senders' repeat
+    arrives with its labels in the same order, so the items themselves are the key.
+    """
+    key = tuple(labels.items())
+    found = _CACHE.get(key)
+    if found is None:
+        found = f"{fnv1a_64(_label_bytes(labels)):016x}"
+        if len(_CACHE) >= _CACHE_LIMIT:
+            _CACHE.clear()
+        _CACHE[key] = found
+    return found
 
 
 def fnv1a_64_reference(data: bytes) -> int:

@@ -105,15 +105,28 @@ def normalize(
     alert_id: str | None = None,
     index: int | None = None,
     field_names: tuple[str, str, str] = ("startsAt", "endsAt", "generatorURL"),
+    prevalidated: bool = False,
 ) -> NormalizedAlert:
-    """Validate one alert and compute its fingerprint. Raises ValidationFailed naming the field."""
+    """Validate one alert and compute its fingerprint. Raises ValidationFailed naming the field.
+
+    `prevalidated`: the decoder already enforced the limits on labels, annotations and the
+    generator URL, and the text came from strict JSON without NUL (see formats._json), so
+    only the rules that need the whole alert run here. This is the hot path of a storm.
+    """
     limits = ctx.limits
-    clean_labels = clean_pairs(labels, "labels", limits.max_label_value_length, ctx, index)
-    clean_annotations = clean_pairs(
-        annotations or {}, "annotations", limits.max_annotation_value_length, ctx, index
-    )
-    title = clean_text(title, "title", limits.max_text_length, index)
-    description = clean_text(description, "description", limits.max_text_length, index)
+    if prevalidated:
+        clean_labels = dict(labels)
+        if "" in clean_labels.values():
+            clean_labels = {k: v for k, v in clean_labels.items() if v}
+        clean_annotations = dict(annotations or {})
+    else:
+        clean_labels = clean_pairs(labels, "labels", limits.max_label_value_length, ctx, index)
+        clean_annotations = clean_pairs(
+            annotations or {}, "annotations", limits.max_annotation_value_length, ctx, index
+        )
+        title = clean_text(title, "title", limits.max_text_length, index)
+        description = clean_text(description, "description", limits.max_text_length, index)
+        generator_url = clean_text(generator_url, field_names[2], 4096, index)
     if not title:
         title = clean_annotations.get("summary") or clean_labels.get("alertname", "")
     if not clean_labels:
@@ -159,7 +172,7 @@ def normalize(
         ends_at_explicit=explicit,
         received_at=now,
         action=action,
-        generator_url=clean_text(generator_url, field_names[2], 4096, index),
+        generator_url=generator_url,
         dedup_key=dedup_key,
     )
 

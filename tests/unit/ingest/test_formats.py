@@ -125,11 +125,8 @@ def test_am_webhook_fires_and_resolves() -> None:
         (lambda p: p["alerts"][1].update(labels={}), "labels", 1),
         (lambda p: p["alerts"][1].update(endsAt="2023-11-14T20:00:00Z"), "endsAt", 1),
         (lambda p: p["alerts"][0].update(startsAt="2023-11-14T22:00:00"), "startsAt", 0),
-        (
-            lambda p: p["alerts"][0]["annotations"].update(summary="a\x00b"),
-            "annotations.summary",
-            0,
-        ),
+        # NUL is refused for the whole body before decoding (no backend can store it).
+        (lambda p: p["alerts"][0]["annotations"].update(summary="a\x00b"), None, None),
     ],
 )
 def test_am_webhook_invalid(mutate: Callable[[Any], None], field: str, index: int | None) -> None:

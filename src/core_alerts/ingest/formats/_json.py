@@ -19,6 +19,10 @@ _LONE_SURROGATE = re.compile(
 )
 
 
+# \u0000 preceded by an even number of backslashes (an odd count would escape the backslash).
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
 def _syntax_error(body: bytes, exc: Exception) -> Exception:
     if _LONE_SURROGATE.search(body):
         return ValidationFailed("a string contains an unpaired surrogate (invalid Unicode)")
@@ -31,6 +35,9 @@ def decode_json(body: bytes, into: type[T] | Any, *, max_items: int | None = Non
     """Decode `body` into `into`; reject invalid JSON, wrong types and oversized batches."""
     if body.startswith(b"\xef\xbb\xbf"):
         raise MalformedInput("the body starts with a byte-order mark; send plain UTF-8 JSON")
+    if b"\\u0000" in body and _NUL_ESCAPE.search(body):
+        # JSON can carry NUL only as this escape; no backend stores it (PostgreSQL refuses).
+        raise ValidationFailed("a string contains a NUL character (\\u0000)")
     try:
         value = msgspec.json.decode(body, type=into)
     except msgspec.ValidationError as exc:

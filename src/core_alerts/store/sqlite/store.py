@@ -54,7 +54,7 @@ _UPDATE_SQL = (
 _COUNTER_SQL = (
     "UPDATE alerts SET " + ", ".join(f"{c} = ?" for c in COUNTER_FIELDS) + " WHERE seq = ?"
 )
-_CACHE_LIMIT = 200_000
+_CACHE_LIMIT = 50_000  # about 100 MB of records at most; misses fall back to SELECT
 _HISTORY_SQL = f"INSERT INTO alert_history ({HISTORY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 _DECISION_SQL = f"INSERT INTO alert_decisions ({DECISION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from core_alerts.domain.matchers import Matcher, MatchOp, matches_all, parse_matcher, parse_matchers
+from tests.support.services import missing
 
 _SHARED = Path(os.environ.get("CORE_ALERTS_SHARED", Path(__file__).parents[3].parent / "shared"))
 _CORPUS = _SHARED / "data" / "alertmanager" / "matchers" / "classic_parse_cases.json"
@@ -17,20 +18,16 @@ _CORPUS = _SHARED / "data" / "alertmanager" / "matchers" / "classic_parse_cases.
 
 def _cases() -> list[Any]:
     if not _CORPUS.is_file():
-        return [
-            pytest.param(
-                None,
-                marks=pytest.mark.skip(
-                    reason=f"matcher corpus not found at {_CORPUS} (set CORE_ALERTS_SHARED)"
-                ),
-            )
-        ]
+        return [pytest.param(None, id="corpus-missing")]
     cases = json.loads(_CORPUS.read_text(encoding="utf-8"))
     return [pytest.param(case, id=case["input"]) for case in cases]
 
 
 @pytest.mark.parametrize("case", _cases())
-def test_classic_parse_corpus(case: dict[str, Any]) -> None:
+def test_classic_parse_corpus(case: dict[str, Any] | None) -> None:
+    if case is None:  # skips on a laptop, fails in CI (CORE_ALERTS_REQUIRE_SERVICES=1)
+        missing(f"the matcher corpus at {_CORPUS} (set CORE_ALERTS_SHARED)")
+        return
     # The corpus is what Alertmanager 0.25 does; where upstream and 0.25 differ, 0.25 wins.
     if "error" in case:
         with pytest.raises(ValueError) as info:

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
+import functools
 import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import IO, TypeVar
+
+import msgspec
 
 from core_alerts.domain.clock import Clock, SystemClock
 from core_alerts.domain.errors import AlertNotFound, ConflictError, StorageUnavailable
 from core_alerts.domain.ingest import IngestResult, NormalizedAlert
 from core_alerts.domain.lifecycle import (
-    COUNTER_FIELDS,
+    BatchPlan,
     HumanAction,
     Key,
     apply_human_action,
@@ -30,33 +35,28 @@ from core_alerts.store.rows import (
     ALERT_COLUMNS,
     DECISION_COLUMNS,
     HISTORY_COLUMNS,
-    INSERT_COLUMNS,
-    UPDATE_COLUMNS,
-    counter_params,
     decision_from_row,
     decision_params,
     history_params,
-    insert_params,
     record_from_row,
     transition_from_row,
     update_params,
+)
+from core_alerts.store.sqlite.backlog import (
+    DECISION_SQL,
+    HISTORY_SQL,
+    UPDATE_SQL,
+    Backlog,
+    append_intake,
+    read_intake,
 )
 from core_alerts.store.sqlite.schema import migrate
 
 T = TypeVar("T")
 _CHUNK = 500
-_INSERT_SQL = f"INSERT INTO alerts ({INSERT_COLUMNS}) VALUES ({', '.join('?' * 22)}) RETURNING seq"
-_UPDATE_SQL = (
-    "UPDATE alerts SET "
-    + ", ".join(f"{c.strip()} = ?" for c in UPDATE_COLUMNS.split(","))
-    + " WHERE seq = ?"
-)
-_COUNTER_SQL = (
-    "UPDATE alerts SET " + ", ".join(f"{c} = ?" for c in COUNTER_FIELDS) + " WHERE seq = ?"
-)
 _CACHE_LIMIT = 50_000  # about 100 MB of records at most; misses fall back to SELECT
-_HISTORY_SQL = f"INSERT INTO alert_history ({HISTORY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-_DECISION_SQL = f"INSERT INTO alert_decisions ({DECISION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+_FLUSH_RECORDS = 5_000  # flush the backlog once it holds this many alerts...
+_FLUSH_SECONDS = 0.2  # ...or this long after a write
 
 
 class SqliteAlertStore:
@@ -81,10 +81,14 @@ class SqliteAlertStore:
         self._local = threading.local()
         self._wconn: sqlite3.Connection | None = None
         self._closed = False
-        # Records as last committed, keyed (tenant, fingerprint). Only the writer thread
-        # touches it, and this process is the only writer of the file, so it is the truth:
-        # repeats skip the SELECT and the JSON decode of their row.
+        # Records as last committed (to rows or to the intake), keyed (tenant, fingerprint).
+        # Only the writer thread touches it, and this process is the only writer of the file,
+        # so it is the truth: repeats skip the SELECT and the JSON decode of their row.
         self._cache: dict[Key, AlertRecord] = {}
+        self._backlog = Backlog()
+        self._after_commit: list[Callable[[], None]] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self._lock: IO[bytes] | None = None
         self._committer: GroupCommitter[list[NormalizedAlert], list[IngestResult]] = GroupCommitter(
             self._write_group,
             size_of=len,
@@ -116,15 +120,19 @@ class SqliteAlertStore:
             assert self._wconn is not None
             conn = self._wconn
             conn.execute("BEGIN IMMEDIATE")
+            self._after_commit = []
             try:
                 result = fn(conn)
                 conn.execute("COMMIT")
-                return result
             except BaseException:
-                self._cache.clear()  # whatever it cached from this transaction is not true
+                self._after_commit = []  # nothing of this transaction happened
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
+            hooks, self._after_commit = self._after_commit, []
+            for hook in hooks:
+                hook()
+            return result
 
         try:
             return await asyncio.get_running_loop().run_in_executor(self._writer, run)
@@ -144,24 +152,55 @@ class SqliteAlertStore:
     async def open(self) -> None:
         def setup() -> None:
             Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+            self._lock = _exclusive_lock(self._path)
             self._wconn = self._connect()
             migrate(self._wconn)
 
         try:
             await asyncio.get_running_loop().run_in_executor(self._writer, setup)
+            await self._replay_intake()
         except (OSError, sqlite3.Error) as exc:
             raise StorageUnavailable(f"cannot open SQLite file {self._path}: {exc}") from None
         self._committer.start()
+        self._flusher = asyncio.get_running_loop().create_task(self._flush_periodically())
+
+    async def _replay_intake(self) -> None:
+        """After a crash: apply the intake rows the last flush did not cover, in order."""
+
+        for seq, (now, requests) in await self._write(read_intake):
+            await self._write(
+                functools.partial(self._apply_group, requests=requests, now=now, replay_seq=seq)
+            )
+        await self.flush()
+
+    async def flush(self) -> None:
+        """Write the backlog to the alert rows (reads call this first: read-your-writes)."""
+        if len(self._backlog):
+            await self._write(lambda conn: self._after_commit.append(self._backlog.flush(conn)))
+
+    async def _flush_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(_FLUSH_SECONDS)
+            with contextlib.suppress(StorageUnavailable, ConflictError):
+                await self.flush()
 
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
         await self._committer.close()
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+        with contextlib.suppress(StorageUnavailable):
+            await self.flush()  # what stays in the intake is replayed at the next start
 
         def shutdown() -> None:
             if self._wconn is not None:
                 self._wconn.close()
+            if self._lock is not None:
+                self._lock.close()  # releases the flock
 
         await asyncio.get_running_loop().run_in_executor(self._writer, shutdown)
         self._writer.shutdown(wait=True)
@@ -183,16 +222,21 @@ class SqliteAlertStore:
         return await self._committer.submit(sends)
 
     async def _write_group(self, requests: list[list[NormalizedAlert]]) -> list[list[IngestResult]]:
-        return await self._write(lambda conn: self._apply_group(conn, requests))
+        results = await self._write(functools.partial(self._apply_group, requests=requests))
+        if len(self._backlog) >= _FLUSH_RECORDS:
+            asyncio.get_running_loop().create_task(self.flush())
+        return results
 
     def _load(self, conn: sqlite3.Connection, keys: set[Key]) -> dict[Key, AlertRecord]:
+        """Current records for `keys`, as copies: planning changes them in place, and a
+        failed group must leave the cache as it was."""
         cache = self._cache
         found: dict[Key, AlertRecord] = {}
         by_tenant: dict[str, list[str]] = {}
         for key in keys:
             rec = cache.get(key)
             if rec is not None:
-                found[key] = rec
+                found[key] = msgspec.structs.replace(rec)
             else:
                 by_tenant.setdefault(key[0], []).append(key[1])
         for tenant, fps in by_tenant.items():
@@ -209,38 +253,62 @@ class SqliteAlertStore:
         return found
 
     def _apply_group(
-        self, conn: sqlite3.Connection, requests: list[list[NormalizedAlert]]
+        self,
+        conn: sqlite3.Connection,
+        requests: list[list[NormalizedAlert]],
+        *,
+        now: float | None = None,
+        replay_seq: int | None = None,
     ) -> list[list[IngestResult]]:
+        """Plan the group and append it to the intake (the durable point); the rows follow
+        when the backlog is flushed."""
         keys = {(s.tenant_id, s.fingerprint) for sends in requests for s in sends}
-        try:
-            plan = plan_batch(self._load(conn, keys), requests, self._clock.now())
-            for rec in plan.inserts.values():
-                rec.seq = conn.execute(_INSERT_SQL, insert_params(rec)).fetchone()[0]
-            conn.executemany(_UPDATE_SQL, [update_params(r) for r in plan.full_updates()])
-            conn.executemany(_COUNTER_SQL, [counter_params(r) for r in plan.counter_only()])
-            conn.executemany(_HISTORY_SQL, [history_params(t) for t in plan.transitions])
-            if plan.decisions:
-                conn.executemany(_DECISION_SQL, [decision_params(d) for d in plan.decisions])
-        except BaseException:
-            # plan_batch changed cached records in place; the rollback undoes only the file.
-            for key in keys:
-                self._cache.pop(key, None)
-            raise
-        self._remember(plan.touched())
+        explicit = {(s.tenant_id, s.alert_id) for sends in requests for s in sends if s.alert_id}
+        now = self._clock.now() if now is None else now
+        plan = plan_batch(self._load(conn, keys), requests, now)
+        if explicit:
+            self._check_new_ids(conn, plan, explicit)
+        for sends, results in zip(requests, plan.results, strict=True):
+            for send, result in zip(sends, results, strict=True):
+                send.alert_id = result.alert_id or None  # a replay must give the same ids
+        seq = append_intake(conn, now, requests) if replay_seq is None else replay_seq
+        self._after_commit.append(lambda: self._absorb(plan, seq))
         return plan.results
 
-    def _remember(self, records: list[AlertRecord]) -> None:
-        """Cache what this transaction wrote (it commits right after; a failed COMMIT clears
-        the cache in `_write`)."""
-        if len(self._cache) + len(records) > _CACHE_LIMIT:
-            self._cache.clear()
-        for rec in records:
-            self._cache[(rec.tenant_id, rec.fingerprint)] = rec
+    def _check_new_ids(
+        self, conn: sqlite3.Connection, plan: BatchPlan, explicit: set[tuple[str, str]]
+    ) -> None:
+        """An id chosen by the caller must be new in its tenant (the unique (tenant, id))."""
+        for rec in plan.inserts.values():
+            ident = (rec.tenant_id, rec.id)
+            if ident not in explicit:
+                continue
+            taken = (
+                self._backlog.has_new_id(*ident)
+                or conn.execute(
+                    "SELECT 1 FROM alerts WHERE tenant_id = ? AND id = ?", ident
+                ).fetchone()
+            )
+            twice = sum(1 for r in plan.inserts.values() if (r.tenant_id, r.id) == ident) > 1
+            if taken or twice:
+                raise ConflictError(f"alert id {rec.id} already exists in tenant {rec.tenant_id}")
+
+    def _absorb(self, plan: BatchPlan, intake_seq: int) -> None:
+        self._backlog.absorb(plan, intake_seq)
+        cache = self._cache
+        if len(cache) > _CACHE_LIMIT:
+            # Keep what only the backlog knows; the rest can be read again.
+            self._cache = cache = dict(self._backlog.records)
+        for key, rec in plan.inserts.items():
+            cache[key] = rec
+        for key, rec in plan.updates.items():
+            cache[key] = rec
 
     async def transition(
         self, tenant_id: str, alert_id: str, action: HumanAction, actor: str, comment: str
     ) -> AlertRecord:
         def run(conn: sqlite3.Connection) -> AlertRecord:
+            self._after_commit.append(self._backlog.flush(conn))  # rows first, then the act
             row = conn.execute(
                 f"SELECT {ALERT_COLUMNS} FROM alerts WHERE tenant_id = ? AND id = ?",
                 (tenant_id, alert_id),
@@ -249,15 +317,16 @@ class SqliteAlertStore:
                 raise AlertNotFound(f"alert {alert_id} not found")
             rec = record_from_row(row)
             transitions = apply_human_action(rec, action, actor, comment, self._clock.now())
-            conn.execute(_UPDATE_SQL, update_params(rec))
-            self._cache.pop((rec.tenant_id, rec.fingerprint), None)
-            conn.executemany(_HISTORY_SQL, [history_params(t) for t in transitions])
+            conn.execute(UPDATE_SQL, update_params(rec))
+            conn.executemany(HISTORY_SQL, [history_params(t) for t in transitions])
+            self._after_commit.append(lambda: self._cache.__setitem__(_key(rec), rec))
             return rec
 
         return await self._write(run)
 
     async def expire_due(self, limit: int) -> list[tuple[AlertRecord, Transition]]:
         def run(conn: sqlite3.Connection) -> list[tuple[AlertRecord, Transition]]:
+            self._after_commit.append(self._backlog.flush(conn))
             now = self._clock.now()
             rows = conn.execute(
                 f"SELECT {ALERT_COLUMNS} FROM alerts "
@@ -270,10 +339,9 @@ class SqliteAlertStore:
                 tr = expire(rec, now)
                 if tr is not None:
                     changed.append((rec, tr))
-            conn.executemany(_UPDATE_SQL, [update_params(r) for r, _ in changed])
-            conn.executemany(_HISTORY_SQL, [history_params(t) for _, t in changed])
-            for rec, _ in changed:
-                self._cache.pop((rec.tenant_id, rec.fingerprint), None)
+            conn.executemany(UPDATE_SQL, [update_params(r) for r, _ in changed])
+            conn.executemany(HISTORY_SQL, [history_params(t) for _, t in changed])
+            self._after_commit.append(lambda: self._cache.update((_key(r), r) for r, _ in changed))
             return changed
 
         return await self._write(run)
@@ -281,7 +349,7 @@ class SqliteAlertStore:
     async def add_decisions(self, decisions: list[Decision]) -> None:
         if decisions:
             await self._write(
-                lambda c: c.executemany(_DECISION_SQL, [decision_params(d) for d in decisions])
+                lambda c: c.executemany(DECISION_SQL, [decision_params(d) for d in decisions])
             )
 
     # -- reads -------------------------------------------------------------------------
@@ -293,11 +361,13 @@ class SqliteAlertStore:
         return await self._one("fingerprint", tenant_id, fingerprint)
 
     async def _one(self, column: str, tenant_id: str, value: str) -> AlertRecord | None:
+        await self.flush()
         sql = f"SELECT {ALERT_COLUMNS} FROM alerts WHERE tenant_id = ? AND {column} = ?"
         row = await self._read(lambda c: c.execute(sql, (tenant_id, value)).fetchone())
         return None if row is None else record_from_row(row)
 
     async def query(self, tenant_id: str, query: AlertQuery) -> AlertPage:
+        await self.flush()
         now = self._clock.now()
 
         def run(conn: sqlite3.Connection) -> AlertPage:
@@ -315,6 +385,7 @@ class SqliteAlertStore:
         return await self._read(run)
 
     async def history(self, tenant_id: str, alert_id: str) -> list[Transition]:
+        await self.flush()
         sql = (
             f"SELECT {HISTORY_COLUMNS} FROM alert_history "
             "WHERE tenant_id = ? AND alert_id = ? ORDER BY seq"
@@ -323,9 +394,28 @@ class SqliteAlertStore:
         return [transition_from_row(r) for r in rows]
 
     async def decisions(self, tenant_id: str, alert_id: str) -> list[Decision]:
+        await self.flush()
         sql = (
             f"SELECT {DECISION_COLUMNS} FROM alert_decisions "
             "WHERE tenant_id = ? AND alert_id = ? ORDER BY seq"
         )
         rows = await self._read(lambda c: c.execute(sql, (tenant_id, alert_id)).fetchall())
         return [decision_from_row(r) for r in rows]
+
+
+def _key(rec: AlertRecord) -> Key:
+    return (rec.tenant_id, rec.fingerprint)
+
+
+def _exclusive_lock(path: str) -> IO[bytes]:
+    """One store per file: the cache and the backlog assume they see every write."""
+    handle = open(f"{path}.lock", "wb")  # noqa: SIM115 - held open for the store's lifetime
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise StorageUnavailable(
+            f"{path} is in use by another core-alerts process; SQLite allows one, "
+            "use PostgreSQL to run several"
+        ) from None
+    return handle

@@ -1,0 +1,115 @@
+"""The write-behind backlog of the SQLite store: committed to the intake, not yet to rows.
+
+A group commit appends its sends to the `intake` table and commits (the durable point), then
+hands its plan to the Backlog. The Backlog keeps the latest state of every touched alert and
+writes each one once when it is flushed, so a storm of repeats costs one row write per alert
+per flush instead of one per send. Flushing deletes the intake rows it covers in the same
+transaction; after a crash, the rows left are replayed through the same planner.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+import msgspec
+
+from core_alerts.domain.ingest import NormalizedAlert
+from core_alerts.domain.lifecycle import COUNTER_FIELDS, BatchPlan, Key
+from core_alerts.domain.record import AlertRecord, Decision, Transition
+from core_alerts.store.rows import (
+    DECISION_COLUMNS,
+    HISTORY_COLUMNS,
+    INSERT_COLUMNS,
+    UPDATE_COLUMNS,
+    counter_params,
+    decision_params,
+    history_params,
+    insert_params,
+    update_params,
+)
+
+INSERT_SQL = f"INSERT INTO alerts ({INSERT_COLUMNS}) VALUES ({', '.join('?' * 22)}) RETURNING seq"
+UPDATE_SQL = (
+    "UPDATE alerts SET "
+    + ", ".join(f"{c.strip()} = ?" for c in UPDATE_COLUMNS.split(","))
+    + " WHERE seq = ?"
+)
+COUNTER_SQL = (
+    "UPDATE alerts SET " + ", ".join(f"{c} = ?" for c in COUNTER_FIELDS) + " WHERE seq = ?"
+)
+HISTORY_SQL = f"INSERT INTO alert_history ({HISTORY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+DECISION_SQL = f"INSERT INTO alert_decisions ({DECISION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+INTAKE_SQL = "INSERT INTO intake (at, payload) VALUES (?, ?) RETURNING seq"
+
+IntakeEntry = tuple[float, list[list[NormalizedAlert]]]
+_encode = msgspec.msgpack.Encoder().encode
+_decode = msgspec.msgpack.Decoder(IntakeEntry).decode
+
+
+def append_intake(
+    conn: sqlite3.Connection, now: float, requests: list[list[NormalizedAlert]]
+) -> int:
+    """Write one group's sends (with the ids they were given) to the intake."""
+    row = conn.execute(INTAKE_SQL, (now, _encode((now, requests)))).fetchone()
+    return int(row[0])
+
+
+def read_intake(conn: sqlite3.Connection) -> list[tuple[int, IntakeEntry]]:
+    rows = conn.execute("SELECT seq, payload FROM intake ORDER BY seq").fetchall()
+    return [(seq, _decode(payload)) for seq, payload in rows]
+
+
+class Backlog:
+    """Alert states committed to the intake but not yet to their rows."""
+
+    def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
+        self.records: dict[Key, AlertRecord] = {}
+        self._new: dict[Key, None] = {}  # insertion order = creation order = seq order
+        self._reshaped: set[Key] = set()
+        self._transitions: list[Transition] = []
+        self._decisions: list[Decision] = []
+        self._new_ids: set[tuple[str, str]] = set()
+        self._intake_seq = 0
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def has_new_id(self, tenant_id: str, alert_id: str) -> bool:
+        return (tenant_id, alert_id) in self._new_ids
+
+    def absorb(self, plan: BatchPlan, intake_seq: int) -> None:
+        for key, rec in plan.inserts.items():
+            self.records[key] = rec
+            self._new[key] = None
+            self._new_ids.add((rec.tenant_id, rec.id))
+        for key, rec in plan.updates.items():
+            self.records[key] = rec
+            if key in plan.reshaped:
+                self._reshaped.add(key)
+        self._transitions.extend(plan.transitions)
+        self._decisions.extend(plan.decisions)
+        self._intake_seq = max(self._intake_seq, intake_seq)
+
+    def flush(self, conn: sqlite3.Connection) -> Callable[[], None]:
+        """Write every pending state inside the caller's transaction; return what to run once
+        it has committed (forgetting the backlog). A rollback keeps the backlog as it was."""
+        records, new, reshaped = self.records, self._new, self._reshaped
+        for key in new:
+            rec = records[key]
+            rec.seq = conn.execute(INSERT_SQL, insert_params(rec)).fetchone()[0]
+        conn.executemany(
+            UPDATE_SQL,
+            [update_params(r) for k, r in records.items() if k in reshaped and k not in new],
+        )
+        conn.executemany(
+            COUNTER_SQL,
+            [counter_params(r) for k, r in records.items() if k not in reshaped and k not in new],
+        )
+        conn.executemany(HISTORY_SQL, [history_params(t) for t in self._transitions])
+        conn.executemany(DECISION_SQL, [decision_params(d) for d in self._decisions])
+        conn.execute("DELETE FROM intake WHERE seq <= ?", (self._intake_seq,))
+        return self._reset

@@ -63,7 +63,7 @@ def fingerprint_reference(labels: Mapping[str, str]) -> str:
     return f"{fnv1a_64_reference(_label_bytes(labels)):016x}"
 
 
-def identity_labels(labels: Mapping[str, str], dedup_key: str | None) -> dict[str, str]:
+def identity_labels(labels: Mapping[str, str], dedup_key: str | None) -> Mapping[str, str]:
     """The labels an alert's identity is computed from.
 
     A sender's explicit dedup key (PagerDuty `dedup_key`, Opsgenie `alias`) wins over labels,
@@ -71,7 +71,7 @@ def identity_labels(labels: Mapping[str, str], dedup_key: str | None) -> dict[st
     """
     if dedup_key:
         return {"dedup_key": dedup_key}
-    return dict(labels)
+    return labels
 
 
 def explain_fingerprint(labels: Mapping[str, str], dedup_key: str | None) -> dict[str, object]:

@@ -114,11 +114,13 @@ def normalize(
     only the rules that need the whole alert run here. This is the hot path of a storm.
     """
     limits = ctx.limits
-    if prevalidated:
-        clean_labels = dict(labels)
+    if prevalidated:  # the decoder's own fresh dicts: no copies needed
+        clean_labels = labels if isinstance(labels, dict) else dict(labels)
         if "" in clean_labels.values():
             clean_labels = {k: v for k, v in clean_labels.items() if v}
-        clean_annotations = dict(annotations or {})
+        clean_annotations = (
+            annotations if isinstance(annotations, dict) else dict(annotations or {})
+        )
     else:
         clean_labels = clean_pairs(labels, "labels", limits.max_label_value_length, ctx, index)
         clean_annotations = clean_pairs(

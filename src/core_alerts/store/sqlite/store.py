@@ -57,6 +57,7 @@ _CHUNK = 500
 _CACHE_LIMIT = 50_000  # about 100 MB of records at most; misses fall back to SELECT
 _FLUSH_RECORDS = 5_000  # flush the backlog once it holds this many alerts...
 _FLUSH_SECONDS = 0.2  # ...or this long after a write
+_BACKLOG_LIMIT = 50_000  # past this, a group waits for a flush (which may answer 503)
 
 
 class SqliteAlertStore:
@@ -222,6 +223,8 @@ class SqliteAlertStore:
         return await self._committer.submit(sends)
 
     async def _write_group(self, requests: list[list[NormalizedAlert]]) -> list[list[IngestResult]]:
+        if len(self._backlog) >= _BACKLOG_LIMIT:
+            await self.flush()  # rows cannot keep up (or cannot be written): hold the intake
         results = await self._write(functools.partial(self._apply_group, requests=requests))
         if len(self._backlog) >= _FLUSH_RECORDS:
             asyncio.get_running_loop().create_task(self.flush())

@@ -534,9 +534,10 @@ async def test_sqlite_replays_the_intake_after_a_crash(tmp_path, clock):
     crashed._flusher.cancel()  # no periodic flush: the backlog stays in memory only
     first = await one(crashed, send(clock, {"alertname": "Crash"}))
     clock.advance(1)
-    await one(crashed, send(clock, {"alertname": "Crash"}))
+    mixed = [send(clock, {"alertname": "Crash"}), send(clock, {"alertname": "T2"}, tenant="beta")]
+    _, beta = await crashed.apply_sends(mixed)  # one request, two tenants: two intake rows
     explicit = await one(crashed, send(clock, {"alertname": "Mine"}, alert_id="chosen"))
-    assert len(crashed._backlog) == 2
+    assert len(crashed._backlog) == 3
     crashed._committer._task.cancel()  # what SIGKILL does to the process, minus the OS
     assert crashed._lock is not None and crashed._wconn is not None
     crashed._wconn.close()
@@ -547,6 +548,8 @@ async def test_sqlite_replays_the_intake_after_a_crash(tmp_path, clock):
         rec = await reopened.get("acme", first.alert_id)
         assert rec is not None and rec.occurrences == 2 and rec.last_seen == clock.now()
         assert (await reopened.get("acme", explicit.alert_id)) is not None
+        assert (await reopened.get("beta", beta.alert_id)) is not None
+        assert (await reopened.get("acme", beta.alert_id)) is None
         history = await reopened.history("acme", first.alert_id)
         assert [h.to_status for h in history] == ["firing"]
         again = await one(reopened, send(clock, {"alertname": "Crash"}))

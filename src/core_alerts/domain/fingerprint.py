@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from fnv_c import fnv1a_64
 
 FINGERPRINT_STRATEGY = "am-fnv1a64-v1"
-"""Versioned name of the strategy; stored with every alert so it can change without ambiguity."""
+"""Versioned name of the strategy, named in every explanation; a new strategy gets a new name."""
 
 _SEP = b"\xff"
 _OFFSET64 = 14695981039346656037

@@ -3,6 +3,7 @@
 -- deleted in the same transaction. After a crash, the remaining rows are replayed at start.
 CREATE TABLE intake (
     seq INTEGER PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
     at REAL NOT NULL,
     payload BLOB NOT NULL
 );

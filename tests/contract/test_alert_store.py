@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -556,3 +557,27 @@ async def test_sqlite_replays_the_intake_after_a_crash(tmp_path, clock):
         assert (again.alert_id, again.occurrences) == (first.alert_id, 3)
     finally:
         await reopened.close()
+
+
+async def test_sqlite_background_flush_survives_a_failure(tmp_path, clock, monkeypatch):
+    # A flush that fails keeps the backlog and the intake; the next flush writes them.
+    store = SqliteAlertStore(str(tmp_path / "flaky.db"), clock=clock)
+    await store.open()
+    try:
+        result = await one(store, send(clock, {"alertname": "Flaky"}))
+        real_flush = store._backlog.flush
+
+        def broken(conn):
+            raise sqlite3.OperationalError("disk I/O error")
+
+        monkeypatch.setattr(store._backlog, "flush", broken)
+        await store._flush_logged()  # logs, does not raise
+        assert len(store._backlog) == 1
+        with pytest.raises(StorageUnavailable):
+            await store.get("acme", result.alert_id)
+        monkeypatch.setattr(store._backlog, "flush", real_flush)
+        rec = await store.get("acme", result.alert_id)
+        assert rec is not None and rec.occurrences == 1
+        assert len(store._backlog) == 0
+    finally:
+        await store.close()

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
 from core_alerts.domain.errors import Overloaded, StorageUnavailable
+from core_alerts.domain.ingest import IngestResult, NormalizedAlert
 
 Req = TypeVar("Req")
 Res = TypeVar("Res")
@@ -121,3 +122,18 @@ class GroupCommitter(Generic[Req, Res]):
         for (_, fut), res in zip(group, results, strict=True):
             if not fut.done():
                 fut.set_result(res)
+
+
+class GroupCommittedWrites:
+    """The part of AlertStore that every backend answers the same way: sends go through
+    the backend's GroupCommitter."""
+
+    _committer: GroupCommitter[list[NormalizedAlert], list[IngestResult]]
+
+    async def apply_sends(self, sends: list[NormalizedAlert]) -> list[IngestResult]:
+        if not sends:
+            return []
+        return await self._committer.submit(sends)
+
+    async def pending_writes(self) -> int:
+        return self._committer.pending

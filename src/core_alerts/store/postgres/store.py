@@ -21,7 +21,7 @@ from core_alerts.domain.ingest import IngestResult, NormalizedAlert
 from core_alerts.domain.lifecycle import HumanAction, Key, apply_human_action, expire, plan_batch
 from core_alerts.domain.record import AlertRecord, Decision, Transition
 from core_alerts.store.filters import where_clause
-from core_alerts.store.groupcommit import GroupCommitter
+from core_alerts.store.groupcommit import GroupCommittedWrites, GroupCommitter
 from core_alerts.store.paging import Pager
 from core_alerts.store.ports import AlertPage, AlertQuery
 from core_alerts.store.postgres.schema import (
@@ -78,7 +78,7 @@ def _mapped(what: str) -> Iterator[None]:
         raise StorageUnavailable(message, retry_after=2) from exc
 
 
-class PostgresAlertStore:
+class PostgresAlertStore(GroupCommittedWrites):
     """synchronous_commit stays on (the server default): an answered write is on disk."""
 
     def __init__(
@@ -155,15 +155,7 @@ class PostgresAlertStore:
         async with self._conn("answer a ping", _PING_TIMEOUT) as conn:
             await conn.fetchval("SELECT 1", timeout=_PING_TIMEOUT)
 
-    async def pending_writes(self) -> int:
-        return self._committer.pending
-
-    # -- the write path ----------------------------------------------------------------
-
-    async def apply_sends(self, sends: list[NormalizedAlert]) -> list[IngestResult]:
-        if not sends:
-            return []
-        return await self._committer.submit(sends)
+    # -- the write path (apply_sends, pending_writes: GroupCommittedWrites) --------------
 
     async def _write_group(self, requests: list[list[NormalizedAlert]]) -> list[list[IngestResult]]:
         for attempt in (1, 2):

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO, TypeVar
 
 import msgspec
+import structlog
 
 from core_alerts.domain.clock import Clock, SystemClock
 from core_alerts.domain.errors import AlertNotFound, ConflictError, StorageUnavailable
@@ -28,7 +29,7 @@ from core_alerts.domain.lifecycle import (
 )
 from core_alerts.domain.record import AlertRecord, Decision, Transition
 from core_alerts.store.filters import where_clause
-from core_alerts.store.groupcommit import GroupCommitter
+from core_alerts.store.groupcommit import GroupCommittedWrites, GroupCommitter
 from core_alerts.store.paging import Pager
 from core_alerts.store.ports import AlertPage, AlertQuery
 from core_alerts.store.rows import (
@@ -55,12 +56,13 @@ from core_alerts.store.sqlite.schema import migrate
 T = TypeVar("T")
 _CHUNK = 500
 _CACHE_LIMIT = 50_000  # about 100 MB of records at most; misses fall back to SELECT
+log = structlog.get_logger(__name__)
 _FLUSH_RECORDS = 5_000  # flush the backlog once it holds this many alerts...
 _FLUSH_SECONDS = 0.2  # ...or this long after a write
 _BACKLOG_LIMIT = 50_000  # past this, a group waits for a flush (which may answer 503)
 
 
-class SqliteAlertStore:
+class SqliteAlertStore(GroupCommittedWrites):
     """WAL mode; `synchronous=FULL` by default so an answered write survives a crash."""
 
     def __init__(
@@ -89,6 +91,7 @@ class SqliteAlertStore:
         self._backlog = Backlog()
         self._after_commit: list[Callable[[], None]] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._early_flush: asyncio.Task[None] | None = None  # held so it is not collected
         self._lock: IO[bytes] | None = None
         self._committer: GroupCommitter[list[NormalizedAlert], list[IngestResult]] = GroupCommitter(
             self._write_group,
@@ -182,8 +185,18 @@ class SqliteAlertStore:
     async def _flush_periodically(self) -> None:
         while True:
             await asyncio.sleep(_FLUSH_SECONDS)
-            with contextlib.suppress(StorageUnavailable, ConflictError):
-                await self.flush()
+            await self._flush_logged()
+
+    async def _flush_logged(self) -> None:
+        """A background flush: a failure keeps the backlog (and the intake) for the next try
+        and must not end the task that retries."""
+        try:
+            await self.flush()
+        except Exception as exc:
+            log.warning("flushing the SQLite backlog failed; will retry", error=str(exc))
+        finally:
+            if asyncio.current_task() is self._early_flush:
+                self._early_flush = None
 
     async def close(self) -> None:
         if self._closed:
@@ -194,6 +207,8 @@ class SqliteAlertStore:
             self._flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
+        if self._early_flush is not None:
+            await self._early_flush
         with contextlib.suppress(StorageUnavailable):
             await self.flush()  # what stays in the intake is replayed at the next start
 
@@ -212,22 +227,14 @@ class SqliteAlertStore:
             raise StorageUnavailable("the store is closed")
         await self._read(lambda c: c.execute("SELECT 1").fetchone())
 
-    async def pending_writes(self) -> int:
-        return self._committer.pending
-
-    # -- the write path ----------------------------------------------------------------
-
-    async def apply_sends(self, sends: list[NormalizedAlert]) -> list[IngestResult]:
-        if not sends:
-            return []
-        return await self._committer.submit(sends)
+    # -- the write path (apply_sends, pending_writes: GroupCommittedWrites) --------------
 
     async def _write_group(self, requests: list[list[NormalizedAlert]]) -> list[list[IngestResult]]:
         if len(self._backlog) >= _BACKLOG_LIMIT:
             await self.flush()  # rows cannot keep up (or cannot be written): hold the intake
         results = await self._write(functools.partial(self._apply_group, requests=requests))
-        if len(self._backlog) >= _FLUSH_RECORDS:
-            asyncio.get_running_loop().create_task(self.flush())
+        if len(self._backlog) >= _FLUSH_RECORDS and self._early_flush is None:
+            self._early_flush = asyncio.get_running_loop().create_task(self._flush_logged())
         return results
 
     def _load(self, conn: sqlite3.Connection, keys: set[Key]) -> dict[Key, AlertRecord]:

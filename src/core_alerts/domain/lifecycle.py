@@ -127,6 +127,8 @@ class BatchPlan(msgspec.Struct, kw_only=True):
         return [r for k, r in self.updates.items() if k in self.reshaped]
 
 
+_REPEAT_REASON = "same fingerprint while active"
+
 COUNTER_FIELDS = ("last_seen", "updated_at", "occurrences", "ends_at", "ends_at_explicit")
 """What a repeat of an unchanged alert changes: a storm of repeats rewrites only these."""
 
@@ -207,13 +209,37 @@ class _Applier:
         rec = self.records.get(key)
         if rec is None:
             return self._create(key, send)
-        if key not in self.plan.inserts:
-            self.plan.updates[key] = rec
-        expired = expire(rec, self.now)
-        if expired is not None:
-            self.plan.transitions.append(expired)
-            self.plan.reshaped.add(key)
+        plan, now = self.plan, self.now
+        if key not in plan.inserts:
+            plan.updates[key] = rec
+        if rec.status != RESOLVED and rec.ends_at is not None and rec.ends_at <= now:
+            plan.transitions.append(expire(rec, now))  # type: ignore[arg-type]
+            plan.reshaped.add(key)
+        if (
+            send.action is SendAction.FIRE
+            and rec.status != RESOLVED
+            and (send.ends_at is None or send.ends_at > now)
+        ):
+            return self._repeat(rec, send, key)  # the storm case, kept short
         return self._merge(rec, send, key)
+
+    def _repeat(self, rec: AlertRecord, send: NormalizedAlert, key: Key) -> IngestResult:
+        """A firing send for an active alert: count it, refresh what changed."""
+        if _content_differs(rec, send):
+            self.plan.reshaped.add(key)
+            _refresh_content(rec, send, self.now)
+        else:
+            rec.last_seen = rec.updated_at = self.now
+        rec.ends_at, rec.ends_at_explicit = send.ends_at, send.ends_at_explicit
+        rec.occurrences += 1
+        return IngestResult(
+            alert_id=rec.id,
+            fingerprint=rec.fingerprint,
+            outcome=IngestOutcome.DEDUPLICATED,
+            status=rec.status,
+            occurrences=rec.occurrences,
+            reason=_REPEAT_REASON,
+        )
 
     def _create(self, key: Key, send: NormalizedAlert) -> IngestResult:
         if send.action is SendAction.ACK:
@@ -268,14 +294,7 @@ class _Applier:
             rec.updated_at = now
             self._transition(rec, old, f"acknowledged by {send.source}", send.source)
             return self._result(rec, IngestOutcome.ACKNOWLEDGED, "source acknowledged")
-        if _content_differs(rec, send):
-            self.plan.reshaped.add(key)
-            _refresh_content(rec, send, now)
-        else:
-            rec.last_seen = rec.updated_at = now
-        rec.ends_at, rec.ends_at_explicit = send.ends_at, send.ends_at_explicit
-        rec.occurrences += 1
-        return self._result(rec, IngestOutcome.DEDUPLICATED, "same fingerprint while active")
+        return self._repeat(rec, send, key)
 
     @staticmethod
     def _result(rec: AlertRecord, outcome: IngestOutcome, reason: str) -> IngestResult:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter as Tally
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -100,16 +101,12 @@ class AlertEngine:
             self.metrics.database_errors.labels("apply_sends").inc()
             raise
         elapsed = time.perf_counter() - started
-        for tenant_id in {s.tenant_id for s in sends}:
-            self.metrics.record_ingest(
-                tenant_id,
-                (
-                    (s.severity, r.status, r.outcome.value)
-                    for s, r in zip(sends, results, strict=True)
-                    if s.tenant_id == tenant_id
-                ),
-                elapsed,
-            )
+        counts: dict[str, Tally[tuple[str, str, str]]] = {}
+        for send, res in zip(sends, results, strict=True):
+            tally = counts.get(send.tenant_id) or counts.setdefault(send.tenant_id, Tally())
+            tally[(send.severity, res.status, res.outcome.value)] += 1
+        for tenant_id, tally in counts.items():
+            self.metrics.record_ingest(tenant_id, tally, elapsed)
         await self.bus.publish(AlertChanged.topic, self._events(sends, results))
         return results
 
@@ -118,10 +115,13 @@ class AlertEngine:
     ) -> list[AlertChanged]:
         latest: dict[tuple[str, str], AlertChanged] = {}
         now = self.clock.now()
-        for send, res in zip(sends, results, strict=True):
-            if not res.alert_id:
+        for send, res in zip(
+            reversed(sends), reversed(results), strict=True
+        ):  # the last send per alert
+            key = (send.tenant_id, res.fingerprint)
+            if not res.alert_id or key in latest:
                 continue
-            latest[(send.tenant_id, res.fingerprint)] = AlertChanged(
+            latest[key] = AlertChanged(
                 tenant_id=send.tenant_id,
                 alert_id=res.alert_id,
                 fingerprint=res.fingerprint,

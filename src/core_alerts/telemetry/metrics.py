@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter as Tally
-from collections.abc import Iterable
+from collections.abc import Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -88,15 +88,15 @@ class MetricsCollector:
     def record_ingest(
         self,
         tenant_id: str,
-        items: Iterable[tuple[str, str, str]],
+        counts: Mapping[tuple[str, str, str], int],
         seconds: float,
     ) -> None:
-        """Count (severity, status, outcome) per send, with one increment per distinct key."""
+        """Count sends per (severity, status, outcome): one increment per distinct key."""
         by_status: Tally[tuple[str, str]] = Tally()
         by_outcome: Tally[str] = Tally()
-        for severity, status, outcome in items:
-            by_status[(severity, status)] += 1
-            by_outcome[outcome] += 1
+        for (severity, status, outcome), n in counts.items():
+            by_status[(severity, status)] += n
+            by_outcome[outcome] += n
         for (severity, status), n in by_status.items():
             self.alerts_processed.labels(tenant_id, severity, status).inc(n)
         for severity in {sev for sev, _ in by_status}:

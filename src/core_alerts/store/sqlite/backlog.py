@@ -29,7 +29,7 @@ from core_alerts.store.rows import (
     update_params,
 )
 
-INSERT_SQL = f"INSERT INTO alerts ({INSERT_COLUMNS}) VALUES ({', '.join('?' * 22)}) RETURNING seq"
+INSERT_SQL = f"INSERT INTO alerts (seq, {INSERT_COLUMNS}) VALUES ({', '.join('?' * 23)})"
 UPDATE_SQL = (
     "UPDATE alerts SET "
     + ", ".join(f"{c.strip()} = ?" for c in UPDATE_COLUMNS.split(","))
@@ -109,9 +109,13 @@ class Backlog:
         """Write every pending state inside the caller's transaction; return what to run once
         it has committed (forgetting the backlog). A rollback keeps the backlog as it was."""
         records, new, reshaped = self.records, self._new, self._reshaped
-        for key in new:
-            rec = records[key]
-            rec.seq = conn.execute(INSERT_SQL, insert_params(rec)).fetchone()[0]
+        # This process is the only writer, so the next rowids are known: number the new rows
+        # here and insert them in one executemany instead of one statement per row.
+        (last,) = conn.execute("SELECT coalesce(max(seq), 0) FROM alerts").fetchone()
+        fresh = [records[key] for key in new]
+        for seq, rec in enumerate(fresh, last + 1):
+            rec.seq = seq
+        conn.executemany(INSERT_SQL, [(r.seq, *insert_params(r)) for r in fresh])
         conn.executemany(
             UPDATE_SQL,
             [update_params(r) for k, r in records.items() if k in reshaped and k not in new],

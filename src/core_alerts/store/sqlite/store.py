@@ -59,6 +59,7 @@ _CACHE_LIMIT = 50_000  # about 100 MB of records at most; misses fall back to SE
 log = structlog.get_logger(__name__)
 _FLUSH_RECORDS = 5_000  # flush the backlog once it holds this many alerts...
 _FLUSH_SECONDS = 0.2  # ...or this long after a write
+_CACHE_KIB = 65_536  # SQLite page cache per connection: the hot indexes stay in memory
 _BACKLOG_LIMIT = 50_000  # past this, a group waits for a flush (which may answer 503)
 
 
@@ -109,6 +110,7 @@ class SqliteAlertStore(GroupCommittedWrites):
         conn.execute(f"PRAGMA synchronous={self._synchronous}")
         conn.execute("PRAGMA busy_timeout=10000")
         conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
         return conn
 
     def _reader(self) -> sqlite3.Connection:

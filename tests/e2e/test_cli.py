@@ -9,10 +9,24 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.support.server import ServerProcess
 from tests.support.services import free_port
 
 CLI = Path(sys.executable).parent / "core-alerts"
+
+
+CREDENTIALS: dict[str, str] = {}
+"""CORE_ALERTS_TOKEN of the test's server (an admin), given to every command."""
+
+
+@pytest.fixture(autouse=True)
+def _credentials(request: pytest.FixtureRequest) -> None:
+    CREDENTIALS.clear()
+    if "live_server" in request.fixturenames:
+        server: ServerProcess = request.getfixturevalue("live_server")
+        CREDENTIALS["CORE_ALERTS_TOKEN"] = server.token()
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -23,7 +37,7 @@ def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
         capture_output=True,
         text=True,
         timeout=60,
-        env={**clean, "COLUMNS": "200", **(env or {})},
+        env={**clean, "COLUMNS": "200", **CREDENTIALS, **(env or {})},
     )
 
 
@@ -162,11 +176,11 @@ def test_show_ack_unack_resolve(live_server: ServerProcess) -> None:
 
     detail = as_json("alerts", "show", alert_id, "--url", url)
     steps = [(h["to_status"], h["actor"], h["comment"]) for h in detail["history"]]
-    assert steps == [
+    assert steps == [  # the token's subject acts; --actor names whom for
         ("firing", "source", ""),
-        ("acknowledged", "alice", "on it"),
-        ("firing", "carol", ""),
-        ("resolved", "bob", "fixed"),
+        ("acknowledged", "tests (alice)", "on it"),
+        ("firing", "tests (carol)", ""),
+        ("resolved", "tests (bob)", "fixed"),
     ]
     history = ok("alerts", "show", alert_id, "--url", url)
     assert "fixed" in history
@@ -203,6 +217,9 @@ def test_hint_when_nothing_listens() -> None:
 
 
 def test_environment_selects_url_and_tenant(live_server: ServerProcess) -> None:
+    database = {"ALERTS_DB_PATH": live_server.env["ALERTS_DB_PATH"]}
+    for tenant in ("team-a", "team-b"):  # made by the CLI, in the server's own database
+        assert ok("tenants", "create", tenant, env=database).strip() == f"created tenant {tenant}"
     team_a = {"CORE_ALERTS_URL": live_server.url, "CORE_ALERTS_TENANT": "team-a"}
     team_b = {**team_a, "CORE_ALERTS_TENANT": "team-b"}
     alert_id = as_json("send", "--title", "for a", env=team_a)["results"][0]["alert_id"]
@@ -212,3 +229,27 @@ def test_environment_selects_url_and_tenant(live_server: ServerProcess) -> None:
     # A flag wins over the environment.
     listed = as_json("alerts", "list", "--tenant", "team-a", env=team_b)["items"]
     assert [a["id"] for a in listed] == [alert_id]
+
+
+def test_tokens_and_keys_made_by_the_cli_work_against_the_server(
+    live_server: ServerProcess,
+) -> None:
+    database = {"ALERTS_DB_PATH": live_server.env["ALERTS_DB_PATH"]}
+    secret = {"ALERTS_JWT_SECRET": live_server.jwt_secret}  # the server's signing key
+    url = live_server.url
+    viewer = ok("tokens", "create", "--role", "viewer", "--ttl", "10m", env={**database, **secret})
+    as_viewer = {"CORE_ALERTS_TOKEN": viewer.strip()}
+    assert as_json("alerts", "list", "--url", url, env=as_viewer)["items"] == []
+    refused = cli("send", "--url", url, "--title", "nope", env=as_viewer)
+    assert refused.returncode == 1 and "alerts:write" in refused.stderr
+
+    made = cli("keys", "create", "--name", "ci", "--role", "responder", env=database)
+    assert made.returncode == 0 and "shown once" in made.stderr
+    key = made.stdout.strip()
+    assert key.startswith("cak_")
+    as_key = {"CORE_ALERTS_TOKEN": key}
+    assert as_json("send", "--url", url, "--title", "from ci", env=as_key)["accepted"] == 1
+    bad = cli("keys", "create", "--name", "x", "--role", "root", env=database)
+    assert bad.returncode == 2 and "unknown role" in bad.stderr
+    missing = cli("tokens", "create", "--tenant", "nope", env={**database, **secret})
+    assert missing.returncode == 1 and "does not exist" in missing.stderr

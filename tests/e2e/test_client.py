@@ -10,12 +10,13 @@ import pytest
 
 from core_alerts.client import AlertPage, AlertsClient, ApiError
 from core_alerts.domain import Alert, AlertMetadata, AlertSeverity, AlertStatus
+from core_alerts.domain.access import Role
 from tests.support.server import ServerProcess
 
 
 @pytest.fixture
 async def client(live_server: ServerProcess) -> AsyncIterator[AlertsClient]:
-    async with AlertsClient(live_server.url) as c:
+    async with AlertsClient(live_server.url, token=live_server.token()) as c:
         yield c
 
 
@@ -159,7 +160,7 @@ async def test_ack_unack_resolve_and_history(client: AlertsClient) -> None:
     alert_id = (await client.send({"title": "cpu hot"})).results[0].alert_id
     acked = await client.ack(alert_id, actor="alice", comment="looking")
     assert acked.status is AlertStatus.ACKNOWLEDGED
-    assert acked.acked_by == "alice"
+    assert acked.acked_by == "tests (alice)"  # the token's subject, and whom it acts for
     assert acked.acked_at is not None
 
     with pytest.raises(ApiError) as info:
@@ -179,9 +180,9 @@ async def test_ack_unack_resolve_and_history(client: AlertsClient) -> None:
     steps = [(t.from_status, t.to_status, t.actor, t.comment) for t in detail.history]
     assert steps == [
         (None, "firing", "source", ""),
-        ("firing", "acknowledged", "alice", "looking"),
-        ("acknowledged", "firing", "alice", ""),
-        ("firing", "resolved", "bob", "fixed the fan"),
+        ("firing", "acknowledged", "tests (alice)", "looking"),
+        ("acknowledged", "firing", "tests (alice)", ""),
+        ("firing", "resolved", "tests (bob)", "fixed the fan"),
     ]
 
 
@@ -206,9 +207,17 @@ async def test_explain(client: AlertsClient) -> None:
 
 
 async def test_tenants_are_isolated(live_server: ServerProcess) -> None:
+    for tenant in ("team-a", "team-b"):
+        made = httpx.post(
+            f"{live_server.url}/api/v1/tenants", json={"id": tenant}, headers=live_server.headers
+        )
+        assert made.status_code == 201, made.text
+    token_a = live_server.token("team-a", Role.RESPONDER)
+    token_b = live_server.token("team-b", Role.RESPONDER)
     async with (
-        AlertsClient(live_server.url, tenant="team-a") as a,
-        AlertsClient(live_server.url, tenant="team-b") as b,
+        AlertsClient(live_server.url, token=token_a) as a,
+        AlertsClient(live_server.url, token=token_b) as b,
+        AlertsClient(live_server.url, token=token_b, tenant="team-a") as b_in_a,
     ):
         alert_id = (await a.send({"title": "only for a"})).results[0].alert_id
         assert [x.id for x in (await a.list()).items] == [alert_id]
@@ -219,7 +228,10 @@ async def test_tenants_are_isolated(live_server: ServerProcess) -> None:
         with pytest.raises(ApiError) as info:
             await b.ack(alert_id)
         assert info.value.status == 404
-    async with AlertsClient(live_server.url, tenant="bad tenant!") as bad:
+        with pytest.raises(ApiError) as info:  # naming another tenant: as if it did not exist
+            await b_in_a.list()
+        assert info.value.status == 404
+    async with AlertsClient(live_server.url, token=token_a, tenant="bad tenant!") as bad:
         with pytest.raises(ApiError) as info:
             await bad.list()
         assert (info.value.status, info.value.field) == (422, "X-Tenant-ID")

@@ -166,13 +166,15 @@ def all_alerts_v1(url: str, *, headers: dict[str, str] | None = None) -> list[di
             params["cursor"] = page["next_cursor"]
 
 
-def alerts_v2(url: str) -> list[dict[str, Any]]:
-    resp = httpx.get(f"{url}/api/v2/alerts", timeout=30)
+def alerts_v2(url: str, *, headers: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    resp = httpx.get(f"{url}/api/v2/alerts", timeout=30, headers=headers)
     assert resp.status_code == 200, resp.text
     result: list[dict[str, Any]] = resp.json()
     return result
 
 
-def post_v2(url: str, alerts: list[dict[str, Any]]) -> None:
-    resp = httpx.post(f"{url}/api/v2/alerts", json=alerts, timeout=30)
+def post_v2(
+    url: str, alerts: list[dict[str, Any]], *, headers: dict[str, str] | None = None
+) -> None:
+    resp = httpx.post(f"{url}/api/v2/alerts", json=alerts, timeout=30, headers=headers)
     assert resp.status_code == 200, f"{url}: {resp.status_code} {resp.text}"

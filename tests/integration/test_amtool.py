@@ -10,9 +10,12 @@ import json
 import subprocess
 import unicodedata
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import yaml
 
 from tests.integration._helpers import alerts_v2, all_alerts_v1, post_v2, real_alertmanager
 from tests.support.server import ServerProcess
@@ -21,13 +24,44 @@ from tests.support.services import need_binary
 pytestmark = pytest.mark.integration
 
 
+HTTP_CONFIG: dict[str, Path] = {}
+"""amtool's --http.config.file per core-alerts URL (the oracle needs none)."""
+AUTH: dict[str, dict[str, str]] = {}
+"""Authorization headers per core-alerts URL, for the API reads and writes of the tests."""
+
+
 @pytest.fixture(scope="module")
 def core(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    server = ServerProcess(tmp_path_factory.mktemp("core")).start()
+    workdir = tmp_path_factory.mktemp("core")
+    server = ServerProcess(workdir).start()
     try:
+        key = _responder_key(server)
+        HTTP_CONFIG[server.url] = _http_config(
+            workdir / "bearer.yml", {"authorization": {"credentials": key}}
+        )
+        _http_config(workdir / "basic.yml", {"basic_auth": {"username": "amtool", "password": key}})
+        AUTH[server.url] = server.headers
         yield server
     finally:
         server.stop()
+
+
+def _responder_key(server: ServerProcess) -> str:
+    resp = httpx.post(
+        f"{server.url}/api/v1/keys",
+        json={"name": "amtool", "role": "responder"},
+        headers=server.headers,
+        timeout=10,
+    )
+    assert resp.status_code == 201, resp.text
+    key: str = resp.json()["key"]
+    return key
+
+
+def _http_config(path: Path, config: dict[str, Any]) -> Path:
+    """amtool's http_config file (the same format as Prometheus' http_config)."""
+    path.write_text(yaml.safe_dump(config))
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -37,15 +71,23 @@ def oracle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-def amtool(url: str, *args: str) -> str:
+def run_amtool(
+    url: str, *args: str, config: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     binary = need_binary("amtool")
-    proc = subprocess.run(
-        [binary, f"--alertmanager.url={url}", *args],
+    config = config or HTTP_CONFIG.get(url)
+    flags = [f"--http.config.file={config}"] if config else []
+    return subprocess.run(
+        [binary, f"--alertmanager.url={url}", *flags, *args],
         capture_output=True,
         text=True,
         timeout=30,
         check=False,
     )
+
+
+def amtool(url: str, *args: str, config: Path | None = None) -> str:
+    proc = run_amtool(url, *args, config=config)
     assert proc.returncode == 0, f"amtool {' '.join(args)}: {proc.returncode}\n{proc.stderr}"
     return proc.stdout
 
@@ -67,12 +109,12 @@ def test_amtool_add_and_query_agree_with_the_api(core: ServerProcess, oracle: st
     assert got["status"]["state"] == "active"
 
     # amtool's view equals the HTTP APIs' view.
-    v2 = by_name(alerts_v2(core.url), name)
+    v2 = by_name(alerts_v2(core.url, headers=core.headers), name)
     assert len(v2) == 1
     assert v2[0]["fingerprint"] == got["fingerprint"]
     assert v2[0]["labels"] == got["labels"]
     assert v2[0]["annotations"] == got["annotations"]
-    v1 = by_name(all_alerts_v1(core.url), name)
+    v1 = by_name(all_alerts_v1(core.url, headers=core.headers), name)
     assert len(v1) == 1
     assert v1[0]["fingerprint"] == got["fingerprint"]
     assert v1[0]["labels"] == got["labels"]
@@ -148,10 +190,10 @@ def test_fingerprints_equal_a_real_alertmanagers(core: ServerProcess, oracle: st
         for case, labels in LABEL_SETS
     ]
     post_v2(oracle, alerts)
-    post_v2(core.url, alerts)
+    post_v2(core.url, alerts, headers=core.headers)
 
     theirs = _by_case(alerts_v2(oracle))
-    ours = _by_case(alerts_v2(core.url))
+    ours = _by_case(alerts_v2(core.url, headers=core.headers))
     cases = [case for case, _ in LABEL_SETS]
     assert sorted(theirs) == sorted(cases)
     assert sorted(ours) == sorted(cases)
@@ -165,7 +207,7 @@ def test_fingerprints_equal_a_real_alertmanagers(core: ServerProcess, oracle: st
     assert not mismatches, "\n".join(mismatches)
 
     # The native API shows the same identity.
-    native = _by_case(all_alerts_v1(core.url))
+    native = _by_case(all_alerts_v1(core.url, headers=core.headers))
     for case in cases:
         assert native[case]["fingerprint"] == ours[case]["fingerprint"], case
 
@@ -176,9 +218,27 @@ def test_decomposed_unicode_keeps_alertmanagers_identity(core: ServerProcess, or
     decomposed = {"alertname": "Nfd", "case": "nfd", "value": "cafe\u0301"}
     composed = {**decomposed, "case": "nfc", "value": unicodedata.normalize("NFC", "cafe\u0301")}
     for url in (core.url, oracle):
-        post_v2(url, [{"labels": decomposed}, {"labels": composed}])
-    ours = _by_case(alerts_v2(core.url))
+        post_v2(url, headers=AUTH.get(url), alerts=[{"labels": decomposed}, {"labels": composed}])
+    ours = _by_case(alerts_v2(core.url, headers=core.headers))
     theirs = _by_case(alerts_v2(oracle))
     assert ours["nfd"]["labels"]["value"] == "cafe\u0301"
     for case in ("nfd", "nfc"):
         assert ours[case]["fingerprint"] == theirs[case]["fingerprint"]
+
+
+def test_amtool_authenticates_with_basic_auth_and_is_refused_without_credentials(
+    core: ServerProcess, tmp_path: Path
+) -> None:
+    basic = HTTP_CONFIG[core.url].with_name("basic.yml")
+    amtool(core.url, "alert", "add", "alertname=AmtoolBasic", "team=ops", config=basic)
+    listed = json.loads(amtool(core.url, "alert", "query", "-o", "json", config=basic))
+    assert [a["labels"]["team"] for a in by_name(listed, "AmtoolBasic")] == ["ops"]
+    wrong = _http_config(
+        tmp_path / "wrong.yml", {"authorization": {"credentials": "cak_0000000000000000_nope"}}
+    )
+    empty = _http_config(tmp_path / "none.yml", {})
+    for config in (wrong, empty):
+        refused = run_amtool(core.url, "alert", "add", "alertname=AmtoolNoAuth", config=config)
+        assert refused.returncode != 0
+        assert "401" in refused.stderr or "nauthorized" in refused.stderr, refused.stderr
+    assert by_name(alerts_v2(core.url, headers=core.headers), "AmtoolNoAuth") == []

@@ -86,7 +86,7 @@ class LoadGenerator:
             return [next(self.counter) for _ in range(BATCH)]
 
     def _run(self) -> None:
-        with httpx.Client(base_url=self.url, timeout=10) as client:
+        with httpx.Client(base_url=self.url, timeout=10, headers=AUTH) as client:
             while not self.halt.is_set():
                 seqs = self._next_batch()
                 status: int | None = None
@@ -113,7 +113,9 @@ class LoadGenerator:
 
 def stored_seqs(url: str) -> list[int]:
     return [
-        int(a["labels"]["seq"]) for a in all_alerts_v1(url) if a["labels"].get("alertname") == "Dur"
+        int(a["labels"]["seq"])
+        for a in all_alerts_v1(url, headers=AUTH)
+        if a["labels"].get("alertname") == "Dur"
     ]
 
 
@@ -137,7 +139,7 @@ def check_ledger(url: str, ledger: Ledger, when: str) -> set[int]:
 
 def retry_all(url: str, batches: list[list[int]]) -> None:
     """The client's retry: re-send every batch of this run, as it was sent."""
-    with httpx.Client(base_url=url, timeout=30) as client:
+    with httpx.Client(base_url=url, timeout=30, headers=AUTH) as client:
         for seqs in batches:
             resp = client.post("/api/v2/alerts", json=batch_body(seqs))
             assert resp.status_code == 200, resp.text
@@ -151,11 +153,16 @@ def wait_acked(ledger: Ledger, batches: int, server: ServerProcess) -> None:
     wait_for(enough, f"{batches} acknowledged batches", timeout=60, interval=0.01)
 
 
+AUTH: dict[str, str] = {}
+"""The admin's Authorization header, set by the `server` fixture."""
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ServerProcess]:
     proc = ServerProcess(
         tmp_path, env={"ALERTS_SERVER__GRACEFUL_TIMEOUT": str(GRACEFUL_TIMEOUT)}
     ).start()
+    AUTH.update(proc.headers)  # the token stays valid across restarts: same signing secret
     try:
         yield proc
     finally:

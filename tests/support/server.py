@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from core_alerts.domain.access import ROLE_SCOPES, Role, SigningKey
+from core_alerts.security import TokenService
 from tests.support.services import free_port
 
 
@@ -21,14 +24,29 @@ class ServerProcess:
         self.workdir = workdir
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.jwt_secret = secrets.token_urlsafe(48)
         self.env = {
             **os.environ,
             "ALERTS_DB_PATH": str(workdir / "core-alerts.db"),
             "ALERTS_PORT": str(self.port),
+            "ALERTS_JWT_SECRET": self.jwt_secret,
             **(env or {}),
         }
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = workdir / f"server-{self.port}.log"
+
+    def token(
+        self, tenant: str = "default", role: Role = Role.PLATFORM_ADMIN, subject: str = "tests"
+    ) -> str:
+        """A token the server accepts: signed here with the secret it was started with."""
+        key = SigningKey(kid="config", algorithm="HS256", secret=self.jwt_secret)
+        service = TokenService([key], issuer="core-alerts", audience="core-alerts", leeway=30)
+        return service.issue(tenant, subject, ROLE_SCOPES[role], time.time(), 3600)[0]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Authorization of a platform admin (every scope, any tenant)."""
+        return {"Authorization": f"Bearer {self.token()}"}
 
     def start(self, timeout: float = 30) -> ServerProcess:
         log = self.log.open("ab")

@@ -12,7 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from core_alerts import __version__
 from core_alerts.api import problems
 from core_alerts.api.encoding import components
-from core_alerts.api.routes import alertmanager, alerts, ops, receivers
+from core_alerts.api.routes import access, alertmanager, alerts, ops, receivers
 from core_alerts.app import EngineOrchestrator
 
 
@@ -36,7 +36,7 @@ def create_app(orchestrator: EngineOrchestrator | None = None) -> FastAPI:
     )
     app.state.orchestrator = orch
     problems.install(app)
-    for module in (alerts, alertmanager, receivers, ops):
+    for module in (alerts, alertmanager, receivers, access, ops):
         app.include_router(module.router)
     _document(app)
     return app

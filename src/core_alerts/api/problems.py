@@ -27,7 +27,10 @@ _STATUS: list[tuple[type[e.CoreAlertsError], int]] = [
     (e.LimitExceeded, 413),
     (e.MalformedInput, 400),
     (e.ValidationFailed, 422),
-    (e.AlertNotFound, 404),
+    (e.NotFound, 404),
+    (e.Unauthenticated, 401),
+    (e.Forbidden, 403),
+    (e.RateLimited, 429),
     (e.InvalidTransition, 409),
     (e.ConflictError, 409),
     (e.StorageUnavailable, 503),
@@ -57,11 +60,29 @@ def status_for(exc: e.CoreAlertsError) -> int:
     return 500
 
 
-def error_response(exc: e.CoreAlertsError, *, status: int | None = None) -> Response:
+def for_alertmanager(request: Request) -> bool:
+    """Alertmanager API v2 paths answer errors as Alertmanager does: a JSON string with
+    `application/json`, which its clients (amtool, Grafana) can read."""
+    return request.url.path.startswith("/api/v2/")
+
+
+def alertmanager_error(status: int, detail: str, headers: Mapping[str, str] | None) -> Response:
+    return Response(
+        msgspec.json.encode(detail), status, headers=headers, media_type="application/json"
+    )
+
+
+def error_response(
+    exc: e.CoreAlertsError, *, status: int | None = None, alertmanager: bool = False
+) -> Response:
     code = status or status_for(exc)
-    headers = None
+    headers: dict[str, str] | None = None
     if isinstance(exc, e.Overloaded):
         headers = {"Retry-After": str(max(1, round(exc.retry_after)))}
+    elif isinstance(exc, e.Unauthenticated):
+        headers = {"WWW-Authenticate": 'Bearer realm="core-alerts", Basic realm="core-alerts"'}
+    if alertmanager:
+        return alertmanager_error(code, exc.message, headers)
     fields: dict[str, Any] = {"field": exc.field}
     if isinstance(exc, e.ValidationFailed):
         fields["index"] = exc.index
@@ -80,10 +101,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(e.CoreAlertsError)
     async def _domain(request: Request, exc: e.CoreAlertsError) -> Response:
         count_rejection(request, exc)
-        return error_response(exc)
+        return error_response(exc, alertmanager=for_alertmanager(request))
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> Response:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         errors = exc.errors()
         details = "; ".join(
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in errors
@@ -91,8 +112,12 @@ def install(app: FastAPI) -> None:
         # loc is ("query", "status", 0) or ("body", "actor"): the field is what follows.
         loc = [str(p) for p in errors[0]["loc"][1:2]] if errors else []
         field = loc[0] if loc else None
+        if for_alertmanager(request):
+            return alertmanager_error(400, details, None)  # Alertmanager: 400 for bad input
         return problem(422, "ValidationFailed", details, code="validation_failed", field=field)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> Response:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if for_alertmanager(request):
+            return alertmanager_error(exc.status_code, str(exc.detail), exc.headers)
         return problem(exc.status_code, "HTTPError", str(exc.detail), headers=exc.headers)

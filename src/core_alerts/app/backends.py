@@ -6,7 +6,7 @@ from core_alerts.bus import EventBus
 from core_alerts.bus.inproc import InProcessBus
 from core_alerts.config import Settings
 from core_alerts.domain.clock import Clock
-from core_alerts.store import AlertStore
+from core_alerts.store import AccessStore, AlertStore
 from core_alerts.telemetry import MetricsCollector
 
 
@@ -39,3 +39,14 @@ def build_store(settings: Settings, clock: Clock, metrics: MetricsCollector) -> 
 
 def build_bus(settings: Settings) -> EventBus:
     return InProcessBus()
+
+
+def build_access_store(settings: Settings) -> AccessStore:
+    db = settings.database
+    if db.backend == "postgres":
+        from core_alerts.store.postgres import PostgresAccessStore
+
+        return PostgresAccessStore(db.dsn(), connect_timeout=db.connect_timeout)
+    from core_alerts.store.sqlite import SqliteAccessStore
+
+    return SqliteAccessStore(db.sqlite_path)

@@ -6,11 +6,12 @@ import asyncio
 from collections.abc import Generator, Mapping
 from typing import Any
 
-from core_alerts.app.backends import build_bus, build_store
+from core_alerts.app.backends import build_access_store, build_bus, build_store
 from core_alerts.config import Settings, load_settings
 from core_alerts.domain.clock import Clock, SystemClock
 from core_alerts.ingest import AlertEngine
 from core_alerts.ingest.formats.registry import build_formats
+from core_alerts.security import SecurityManager
 from core_alerts.state import StateManager
 from core_alerts.telemetry import MetricsCollector
 
@@ -56,9 +57,13 @@ class EngineOrchestrator:
             self.metrics,
             expiry_interval=self.settings.processing.expiry_interval,
         )
+        self.security_manager = SecurityManager(
+            self.settings.security, build_access_store(self.settings), self.clock
+        )
         self._engines: dict[str, Any] = {
             "alert_engine": self.alert_engine,
             "state_manager": self.state_manager,
+            "security_manager": self.security_manager,
             "metrics_collector": self.metrics,
         }
         self._started = False
@@ -88,6 +93,11 @@ class EngineOrchestrator:
             if self._started:
                 return
             await self.store.open()
+            try:
+                await self.security_manager.open()
+            except BaseException:
+                await self.store.close()
+                raise
             await self.bus.start()
             self.state_manager.start()
             self._started = True
@@ -98,6 +108,7 @@ class EngineOrchestrator:
             return
         await self.state_manager.stop()
         await self.store.close()
+        await self.security_manager.close()
         await self.bus.stop()
         self._started = False
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from core_alerts.cli import alerts
+if TYPE_CHECKING:
+    from core_alerts.app import EngineOrchestrator
+
+from core_alerts.cli import access, alerts
 from core_alerts.cli.send import send
 
 app = typer.Typer(
@@ -40,24 +43,41 @@ def serve(
     orch = EngineOrchestrator(overrides, config_file=str(config) if config else None)
     s = orch.settings.server
     url = f"http://{s.host}:{s.port}"
-    run_server(orch, on_ready=_next_steps(url))
+    run_server(orch, on_ready=lambda: _next_steps(url, orch))
 
 
-def _next_steps(url: str) -> str:
+def _next_steps(url: str, orch: EngineOrchestrator) -> str:
+    """What to do next; with authentication on, a fresh platform-admin token (shown once)."""
+    security = orch.security_manager
+    if security.enabled:
+        hours = security.settings.admin_token_ttl / 3600
+        access = f"""Admin token (platform admin, valid {hours:g} h, shown only here):
+  export CORE_ALERTS_TOKEN={security.admin_token()}
+"""
+        auth = ' -H "Authorization: Bearer $CORE_ALERTS_TOKEN"'
+        key = "A key for Prometheus or another sender (use it as bearer credentials):\n"
+        key += "  core-alerts keys create --name prometheus --role ingest\n"
+    else:
+        access = "Authentication is OFF (security.auth_enabled: false): anyone can call the API.\n"
+        auth = key = ""
     return f"""core-alerts ready on {url} (Ctrl-C to stop)
 
+{access}
 Send an alert:
-  curl -s -XPOST {url}/api/v2/alerts -H 'content-type: application/json' \\
+  curl -s -XPOST {url}/api/v2/alerts{auth} -H 'content-type: application/json' \\
     -d '[{{"labels": {{"alertname": "DiskFull", "team": "db"}}}}]'
   core-alerts send --url {url} --title "High CPU" --severity high --label host=web-1
 See them:
   core-alerts alerts list --url {url}
-API docs: {url}/docs"""
+{key}API docs: {url}/docs"""
 
 
 # Client commands: they talk to a running service through core_alerts.client.
 app.command("send")(send)
 app.add_typer(alerts.app, name="alerts")
+app.add_typer(access.tokens, name="tokens")
+app.add_typer(access.keys, name="keys")
+app.add_typer(access.tenants, name="tenants")
 
 
 def run() -> None:

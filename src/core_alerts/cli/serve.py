@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import socket
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from typing import Any
 
 import uvicorn
@@ -21,7 +21,7 @@ class _Server(uvicorn.Server):
     """uvicorn, but a SIGTERM/SIGINT that drained cleanly exits 0 and the banner follows
     readiness."""
 
-    def __init__(self, config: uvicorn.Config, on_ready: str | None) -> None:
+    def __init__(self, config: uvicorn.Config, on_ready: Callable[[], str] | None) -> None:
         super().__init__(config)
         self._on_ready = on_ready
 
@@ -41,10 +41,10 @@ class _Server(uvicorn.Server):
         gc.freeze()
         gc.set_threshold(_GC_GEN0, 10, 10)
         if self._on_ready and self.started:
-            print(self._on_ready, flush=True)
+            print(self._on_ready(), flush=True)
 
 
-def serve(orch: EngineOrchestrator, *, on_ready: str | None = None) -> None:
+def serve(orch: EngineOrchestrator, *, on_ready: Callable[[], str] | None = None) -> None:
     """Serve until SIGINT/SIGTERM: stop accepting, finish in-flight requests and commits."""
     s = orch.settings
     configure_logging(s.logging.level, s.logging.format)

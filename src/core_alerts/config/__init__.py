@@ -10,6 +10,7 @@ from core_alerts.config.settings import (
     DatabaseSettings,
     LimitSettings,
     ProcessingSettings,
+    SecuritySettings,
     ServerSettings,
     Settings,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "DatabaseSettings",
     "LimitSettings",
     "ProcessingSettings",
+    "SecuritySettings",
     "ServerSettings",
     "Settings",
     "load_settings",

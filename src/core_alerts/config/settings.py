@@ -116,9 +116,48 @@ class RedisSettings(_Section):
     url: str | None = Field(None, description="Redis URL; set for the distributed mode.")
 
 
+class JwtKeySettings(_Section):
+    kid: str = Field(description="Key id written in each token's header.")
+    algorithm: Literal["HS256", "RS256", "EdDSA"] = Field("HS256", description="Its algorithm.")
+    secret: str | None = Field(None, repr=False, description="HS256 shared secret.")
+    key_file: str | None = Field(
+        None, description="RS256/EdDSA PEM file: a private key signs, a public key only verifies."
+    )
+
+
 class SecuritySettings(_Section):
+    auth_enabled: bool = Field(
+        True, description="Require credentials on the API (off only for local experiments)."
+    )
+    dev_mode: bool = Field(
+        False,
+        description="Allow missing or weak keys (ephemeral ones are made); never in production.",
+    )
     encryption_key: str | None = Field(None, repr=False, description="Master key for fields.")
-    jwt_secret: str | None = Field(None, repr=False, description="Key that signs tokens.")
+    jwt_secret: str | None = Field(
+        None, repr=False, description="HS256 secret that signs tokens (at least 32 bytes)."
+    )
+    jwt_keys: list[JwtKeySettings] = Field(
+        default_factory=list,
+        description="Token keys for rotation; the first signs, all verify (after jwt_secret).",
+    )
+    jwt_issuer: str = Field("core-alerts", description="`iss` of issued and accepted tokens.")
+    jwt_audience: str = Field("core-alerts", description="`aud` of issued and accepted tokens.")
+    jwt_leeway: Duration = Field(30.0, description="Clock skew allowed on `exp` and `iat`.")
+    token_ttl: Duration = Field(3600.0, description="Lifetime of tokens issued at login.")
+    max_token_ttl: Duration = Field(
+        90 * 86400.0, description="Longest lifetime a created token or API key may have."
+    )
+    admin_token_ttl: Duration = Field(
+        86400.0, description="Lifetime of the admin token printed when the server starts."
+    )
+    credential_cache: Duration = Field(
+        5.0, description="How long a process trusts cached keys, tenants and revocations."
+    )
+    login_free_failures: int = Field(
+        5, ge=1, description="Failed logins per user or address before they are slowed."
+    )
+    metrics_public: bool = Field(True, description="Serve /metrics without credentials.")
     audit_enabled: bool = Field(True, description="Keep the audit trail.")
 
 

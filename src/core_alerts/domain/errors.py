@@ -36,8 +36,30 @@ class LimitExceeded(ValidationFailed):
     code = "limit_exceeded"
 
 
-class AlertNotFound(CoreAlertsError):
+class NotFound(CoreAlertsError):
+    """The object does not exist in the caller's tenant (or is not theirs to see)."""
+
     code = "not_found"
+
+
+class AlertNotFound(NotFound):
+    code = "not_found"
+
+
+class Unauthenticated(CoreAlertsError):
+    """No credentials, or credentials that are invalid, expired or revoked."""
+
+    code = "unauthenticated"
+
+
+class Forbidden(CoreAlertsError):
+    """Valid credentials that do not hold the scope the action needs."""
+
+    code = "forbidden"
+
+    def __init__(self, message: str, *, scope: str | None = None) -> None:
+        super().__init__(message)
+        self.scope = scope
 
 
 class InvalidTransition(CoreAlertsError):
@@ -58,6 +80,12 @@ class Overloaded(CoreAlertsError):
     def __init__(self, message: str, *, retry_after: float = 1.0) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class RateLimited(Overloaded):
+    """Too many requests (or failed logins) from one caller; answered 429 with Retry-After."""
+
+    code = "rate_limited"
 
 
 class StorageUnavailable(Overloaded):

@@ -4,7 +4,8 @@ Backends live in sqlite/ and postgres/ and are imported only by the composition 
 Every call takes the tenant first. Must not import capabilities or the API.
 """
 
+from core_alerts.store.access import AccessStore
 from core_alerts.store.groupcommit import GroupCommitter
 from core_alerts.store.ports import AlertPage, AlertQuery, AlertStore
 
-__all__ = ["AlertPage", "AlertQuery", "AlertStore", "GroupCommitter"]
+__all__ = ["AccessStore", "AlertPage", "AlertQuery", "AlertStore", "GroupCommitter"]

@@ -37,10 +37,21 @@ def api_orchestrator(
     return EngineOrchestrator(settings=settings, clock=clock)
 
 
+TENANTS = ("acme", "alpha", "beta", "gamma")
+"""Tenants that exist besides `default`, for tests that act in several."""
+
+
 @pytest.fixture
 async def api(api_orchestrator: EngineOrchestrator) -> AsyncIterator[httpx.AsyncClient]:
+    """A client holding the platform-admin token (every scope, any tenant)."""
     app = create_app(api_orchestrator)
     async with LifespanManager(app) as manager:
+        security = api_orchestrator.security_manager
+        for tenant in TENANTS:
+            await security.create_tenant(tenant, tenant.title())
         transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        headers = {"Authorization": f"Bearer {security.admin_token()}"}
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://test", headers=headers
+        ) as client:
             yield client

@@ -11,20 +11,22 @@ from starlette.responses import Response
 
 from core_alerts import __version__
 from core_alerts.api.body import read_json_body
-from core_alerts.api.deps import orchestrator, tenant_id
+from core_alerts.api.deps import Caller, orchestrator, require
 from core_alerts.api.encoding import body_doc, json_response, response_doc
 from core_alerts.api.problems import count_rejection, error_response
 from core_alerts.api.routes.alerts import parse_filters
 from core_alerts.api.views import iso
 from core_alerts.app import EngineOrchestrator
 from core_alerts.domain import CoreAlertsError, MalformedInput, ValidationFailed
+from core_alerts.domain.access import Scope
 from core_alerts.domain.record import AlertRecord
 from core_alerts.ingest import PostableAlert
 from core_alerts.store import AlertQuery
 
 router = APIRouter(prefix="/api/v2", tags=["alertmanager-v2"])
 Orch = Annotated[EngineOrchestrator, Depends(orchestrator)]
-Tenant = Annotated[str, Depends(tenant_id)]
+Reader = Annotated[Caller, require(Scope.ALERTS_READ)]
+Writer = Annotated[Caller, require(Scope.ALERTS_WRITE)]
 DEFAULT_RECEIVER = "default"
 _STARTED = time.time()
 _PAGE = 1000
@@ -88,17 +90,18 @@ def gettable(rec: AlertRecord) -> GettableAlert:
     openapi_extra=body_doc(list[PostableAlert], "Alerts, as Prometheus sends them."),
     responses={200: {"description": "Alerts accepted and committed."}},
 )
-async def post_alerts(request: Request, orch: Orch, tenant: Tenant) -> Response:
+async def post_alerts(request: Request, orch: Orch, caller: Writer) -> Response:
     try:
         body = await read_json_body(request, orch.settings.limits.max_body_bytes)
-        await orch.alert_engine.ingest_payload("alertmanager", body, tenant_id=tenant)
+        await orch.alert_engine.ingest_payload("alertmanager", body, tenant_id=caller.tenant_id)
     except ValidationFailed as exc:
         # Alertmanager answers 400 for any invalid alert; size limits stay 413.
         count_rejection(request, exc)
-        return error_response(exc, status=413 if exc.code == "limit_exceeded" else 400)
+        status = 413 if exc.code == "limit_exceeded" else 400
+        return error_response(exc, status=status, alertmanager=True)
     except CoreAlertsError as exc:
         count_rejection(request, exc)
-        return error_response(exc)
+        return error_response(exc, alertmanager=True)
     return Response(status_code=200)
 
 
@@ -132,7 +135,7 @@ def _wanted(rec: AlertRecord, active: bool, silenced: bool) -> bool:
 @router.get("/alerts", summary="List active alerts", responses=response_doc(list[GettableAlert]))
 async def get_alerts(
     orch: Orch,
-    tenant: Tenant,
+    caller: Reader,
     filter: Annotated[list[str] | None, Query()] = None,
     active: bool = True,
     silenced: bool = True,
@@ -140,7 +143,7 @@ async def get_alerts(
     unprocessed: bool = True,
     receiver: str | None = None,
 ) -> Response:
-    records = await _active(orch, tenant, filter or [])
+    records = await _active(orch, caller.tenant_id, filter or [])
     return json_response([gettable(r) for r in records if _wanted(r, active, silenced)])
 
 
@@ -151,14 +154,18 @@ async def get_alerts(
 )
 async def get_groups(
     orch: Orch,
-    tenant: Tenant,
+    caller: Reader,
     filter: Annotated[list[str] | None, Query()] = None,
     active: bool = True,
     silenced: bool = True,
     inhibited: bool = True,
     receiver: str | None = None,
 ) -> Response:
-    records = [r for r in await _active(orch, tenant, filter or []) if _wanted(r, active, silenced)]
+    records = [
+        r
+        for r in await _active(orch, caller.tenant_id, filter or [])
+        if _wanted(r, active, silenced)
+    ]
     if not records:
         return json_response([])
     group = AlertGroup(
@@ -168,7 +175,7 @@ async def get_groups(
 
 
 @router.get("/status", summary="Service status, as Alertmanager reports it")
-async def get_status(orch: Orch) -> Response:
+async def get_status(orch: Orch, caller: Reader) -> Response:
     return json_response(
         {
             "cluster": {"status": "disabled", "peers": [], "name": ""},

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from core_alerts.api.body import read_json_body
-from core_alerts.api.deps import known_query_only, orchestrator, tenant_id
+from core_alerts.api.deps import Caller, known_query_only, orchestrator, require
 from core_alerts.api.encoding import body_doc, json_response, response_doc
 from core_alerts.api.views import (
     AlertDetailView,
@@ -27,13 +27,17 @@ from core_alerts.api.views import (
 )
 from core_alerts.app import EngineOrchestrator
 from core_alerts.domain import AlertNotFound, AlertSeverity, AlertStatus, ValidationFailed
+from core_alerts.domain.access import Scope
 from core_alerts.domain.matchers import Matcher, parse_matchers
 from core_alerts.ingest import NativeAlert
+from core_alerts.security import CredentialKind
 from core_alerts.store import AlertQuery
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 Orch = Annotated[EngineOrchestrator, Depends(orchestrator)]
-Tenant = Annotated[str, Depends(tenant_id)]
+Reader = Annotated[Caller, require(Scope.ALERTS_READ)]
+Writer = Annotated[Caller, require(Scope.ALERTS_WRITE)]
+Acker = Annotated[Caller, require(Scope.ALERTS_ACK)]
 
 
 class ActionBody(BaseModel):
@@ -49,9 +53,9 @@ class ActionBody(BaseModel):
     openapi_extra=body_doc(NativeAlert | list[NativeAlert], "One alert or a list of alerts."),
     responses=response_doc(IngestResponse),
 )
-async def post_alerts(request: Request, orch: Orch, tenant: Tenant) -> Response:
+async def post_alerts(request: Request, orch: Orch, caller: Writer) -> Response:
     body = await read_json_body(request, orch.settings.limits.max_body_bytes)
-    results = await orch.alert_engine.ingest_payload("native", body, tenant_id=tenant)
+    results = await orch.alert_engine.ingest_payload("native", body, tenant_id=caller.tenant_id)
     return json_response(ingest_response(results))
 
 
@@ -91,7 +95,7 @@ def parse_filters(filters: list[str]) -> list[Matcher]:
 )
 async def list_alerts(
     orch: Orch,
-    tenant: Tenant,
+    caller: Reader,
     status: Annotated[list[AlertStatus] | None, Query(description="Statuses to include.")] = None,
     severity: Annotated[list[AlertSeverity] | None, Query(description="Severities.")] = None,
     filter: Annotated[
@@ -114,7 +118,7 @@ async def list_alerts(
         after_seq=_cursor_decode(cursor) if cursor else None,
         limit=min(limit, orch.settings.limits.max_page_size),
     )
-    page = await orch.store.query(tenant, query)
+    page = await orch.store.query(caller.tenant_id, query)
     now = orch.clock.now()
     return json_response(
         AlertListView(
@@ -127,11 +131,11 @@ async def list_alerts(
 @router.get(
     "/{alert_id}", summary="One alert with its history", responses=response_doc(AlertDetailView)
 )
-async def get_alert(alert_id: str, orch: Orch, tenant: Tenant) -> Response:
-    rec = await orch.store.get(tenant, alert_id)
+async def get_alert(alert_id: str, orch: Orch, caller: Reader) -> Response:
+    rec = await orch.store.get(caller.tenant_id, alert_id)
     if rec is None:
         raise AlertNotFound(f"alert {alert_id} not found")
-    history = await orch.store.history(tenant, alert_id)
+    history = await orch.store.history(caller.tenant_id, alert_id)
     return json_response(detail_view(rec, history, orch.clock.now()))
 
 
@@ -140,38 +144,46 @@ async def get_alert(alert_id: str, orch: Orch, tenant: Tenant) -> Response:
     summary="The alert's decision record",
     responses=response_doc(ExplanationView),
 )
-async def explain_alert(alert_id: str, orch: Orch, tenant: Tenant) -> Response:
-    return json_response(explanation_view(await orch.alert_engine.explain(tenant, alert_id)))
+async def explain_alert(alert_id: str, orch: Orch, caller: Reader) -> Response:
+    explanation = await orch.alert_engine.explain(caller.tenant_id, alert_id)
+    return json_response(explanation_view(explanation))
+
+
+def actor_of(caller: Caller, named: str) -> str:
+    """Who acts: the authenticated subject; a name it gives is kept beside it (a bot acting
+    for a person), never instead of it."""
+    subject = caller.principal.subject
+    if caller.principal.kind == CredentialKind.ANONYMOUS:
+        return named
+    return subject if named in ("anonymous", subject) else f"{subject} ({named})"
 
 
 async def _act(
-    orch: EngineOrchestrator, tenant: str, alert_id: str, action: str, body: ActionBody | None
+    orch: EngineOrchestrator, caller: Caller, alert_id: str, action: str, body: ActionBody | None
 ) -> Response:
     body = body or ActionBody()
     sm = orch.state_manager
     fn = {"ack": sm.acknowledge, "unack": sm.unacknowledge, "resolve": sm.resolve}[action]
-    rec = await fn(tenant, alert_id, body.actor, body.comment)
+    rec = await fn(caller.tenant_id, alert_id, actor_of(caller, body.actor), body.comment)
     return json_response(alert_view(rec, orch.clock.now()))
 
 
 @router.post("/{alert_id}/ack", summary="Acknowledge", responses=response_doc(AlertView))
-async def ack(
-    alert_id: str, orch: Orch, tenant: Tenant, body: ActionBody | None = None
-) -> Response:
-    return await _act(orch, tenant, alert_id, "ack", body)
+async def ack(alert_id: str, orch: Orch, caller: Acker, body: ActionBody | None = None) -> Response:
+    return await _act(orch, caller, alert_id, "ack", body)
 
 
 @router.post(
     "/{alert_id}/unack", summary="Withdraw an acknowledgement", responses=response_doc(AlertView)
 )
 async def unack(
-    alert_id: str, orch: Orch, tenant: Tenant, body: ActionBody | None = None
+    alert_id: str, orch: Orch, caller: Acker, body: ActionBody | None = None
 ) -> Response:
-    return await _act(orch, tenant, alert_id, "unack", body)
+    return await _act(orch, caller, alert_id, "unack", body)
 
 
 @router.post("/{alert_id}/resolve", summary="Resolve by hand", responses=response_doc(AlertView))
 async def resolve(
-    alert_id: str, orch: Orch, tenant: Tenant, body: ActionBody | None = None
+    alert_id: str, orch: Orch, caller: Acker, body: ActionBody | None = None
 ) -> Response:
-    return await _act(orch, tenant, alert_id, "resolve", body)
+    return await _act(orch, caller, alert_id, "resolve", body)

@@ -4,6 +4,7 @@ Imported only by the composition root. Must not hold business rules (those are i
 domain.lifecycle) nor change durability settings such as synchronous_commit.
 """
 
+from core_alerts.store.postgres.access import PostgresAccessStore
 from core_alerts.store.postgres.store import PostgresAlertStore
 
-__all__ = ["PostgresAlertStore"]
+__all__ = ["PostgresAccessStore", "PostgresAlertStore"]

@@ -4,6 +4,7 @@ Imported only by the composition root. Must not hold business rules: those are i
 domain.lifecycle.
 """
 
+from core_alerts.store.sqlite.access import SqliteAccessStore
 from core_alerts.store.sqlite.store import SqliteAlertStore
 
-__all__ = ["SqliteAlertStore"]
+__all__ = ["SqliteAccessStore", "SqliteAlertStore"]

@@ -1,0 +1,187 @@
+"""PostgresAuditLog: the AuditLog port on PostgreSQL (asyncpg pool of its own).
+
+An append locks its tenant's head row (SELECT ... FOR UPDATE) before it reads the head, so
+appends to one tenant are serialized across connections and processes, while appends to
+different tenants run in parallel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any
+
+import asyncpg
+
+from core_alerts.domain.audit import (
+    GENESIS_HASH,
+    AuditDraft,
+    AuditEntry,
+    AuditHead,
+    check_key,
+    check_tenant,
+    seal_entries,
+)
+from core_alerts.domain.clock import Clock, SystemClock
+from core_alerts.domain.errors import ConfigError, ConflictError, StorageUnavailable
+from core_alerts.store.audit import (
+    ENTRY_COLUMNS,
+    STREAM_CHUNK,
+    AuditPage,
+    entry_from_row,
+    entry_params,
+    list_sql,
+    make_query,
+    page_of,
+)
+from core_alerts.store.postgres.schema import migrate, migration_files, numbered
+
+_PLACEHOLDERS = ", ".join(f"${i}" for i in range(1, len(ENTRY_COLUMNS.split(",")) + 1))
+_INSERT = f"INSERT INTO audit_entries ({ENTRY_COLUMNS}) VALUES ({_PLACEHOLDERS})"
+# A tenant's first append creates its head row; a concurrent first append waits on the
+# unique index, then finds the row and queues on its lock like any later append.
+_ENSURE_HEAD = (
+    "INSERT INTO audit_heads (tenant_id, seq, hash) VALUES ($1, 0, $2) "
+    "ON CONFLICT (tenant_id) DO NOTHING"
+)
+_LOCK_HEAD = "SELECT tenant_id, seq, hash FROM audit_heads WHERE tenant_id = $1 FOR UPDATE"
+_MOVE_HEAD = "UPDATE audit_heads SET seq = $2, hash = $3 WHERE tenant_id = $1"
+_HEAD = "SELECT tenant_id, seq, hash FROM audit_heads WHERE tenant_id = $1"
+_CHUNK = (
+    f"SELECT {ENTRY_COLUMNS} FROM audit_entries WHERE tenant_id = $1 AND seq > $2 "
+    "ORDER BY seq LIMIT $3"
+)
+_UNAVAILABLE = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError,
+                OSError, TimeoutError)  # fmt: skip
+
+
+@contextlib.contextmanager
+def _mapped(what: str) -> Iterator[None]:
+    """Translate asyncpg and socket errors into the domain's errors."""
+    try:
+        yield
+    except asyncpg.UniqueViolationError as exc:
+        message = f"the audit head is behind its entries ({exc}); verify the audit trail"
+        raise ConflictError(message) from exc
+    except asyncpg.ClientConfigurationError as exc:
+        raise ConfigError(f"PostgreSQL connection settings are invalid: {exc}") from exc
+    except _UNAVAILABLE as exc:
+        message = f"PostgreSQL cannot {what}: {type(exc).__name__}: {exc}"
+        raise StorageUnavailable(message, retry_after=2) from exc
+
+
+def _head(row: Any) -> AuditHead:
+    return AuditHead(tenant_id=row[0], seq=row[1], hash=row[2])
+
+
+class PostgresAuditLog:
+    """`key` is the server-side audit key (None: plain SHA-256, see docs/audit.md)."""
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        key: bytes | None,
+        clock: Clock | None = None,
+        pool_size: int = 4,
+        connect_timeout: float = 5.0,
+        command_timeout: float = 30.0,
+    ) -> None:
+        check_key(key)
+        self._dsn = dsn
+        self._key = key
+        self._clock = clock or SystemClock()
+        self._pool_size = pool_size
+        self._connect_timeout = connect_timeout
+        self._command_timeout = command_timeout
+        self._pool: Any = None
+
+    async def open(self) -> None:
+        migrations = migration_files()
+        with _mapped("connect"):
+            pool = await asyncpg.create_pool(
+                self._dsn,
+                min_size=1,
+                max_size=self._pool_size,
+                timeout=self._connect_timeout,
+                command_timeout=self._command_timeout,
+                server_settings={"application_name": "core-alerts-audit"},
+            )
+            try:
+                async with pool.acquire(timeout=self._connect_timeout) as conn:
+                    await migrate(conn, migrations)
+            except BaseException:
+                pool.terminate()
+                raise
+        self._pool = pool
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            try:
+                await asyncio.wait_for(pool.close(), timeout=self._command_timeout)
+            except _UNAVAILABLE:
+                pool.terminate()
+
+    def _acquire(self) -> Any:
+        if self._pool is None:
+            raise StorageUnavailable("the audit log is not open")
+        return self._pool.acquire(timeout=self._connect_timeout)
+
+    async def append(self, tenant_id: str, drafts: Sequence[AuditDraft]) -> list[AuditEntry]:
+        check_tenant(tenant_id)
+        if not drafts:
+            return []
+        with _mapped("append to the audit log"):
+            async with self._acquire() as conn, conn.transaction():
+                await conn.execute(_ENSURE_HEAD, tenant_id, GENESIS_HASH)
+                head = _head(await conn.fetchrow(_LOCK_HEAD, tenant_id))
+                entries = seal_entries(
+                    self._key, tenant_id, head if head.seq else None, drafts,
+                    now=self._clock.now(),
+                )  # fmt: skip
+                await conn.executemany(_INSERT, [entry_params(e) for e in entries])
+                await conn.execute(_MOVE_HEAD, tenant_id, entries[-1].seq, entries[-1].hash)
+        return entries
+
+    async def list(
+        self,
+        tenant_id: str,
+        *,
+        after_seq: int | None = None,
+        limit: int = 100,
+        action_prefix: str | None = None,
+        actor: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+    ) -> AuditPage:
+        query = make_query(
+            tenant_id, after_seq=after_seq, limit=limit, action_prefix=action_prefix,
+            actor=actor, since=since, until=until,
+        )  # fmt: skip
+        sql, params = list_sql(query)
+        with _mapped("read the audit log"):
+            async with self._acquire() as conn:
+                rows = await conn.fetch(numbered(sql), tenant_id, *params)
+        return page_of([entry_from_row(r) for r in rows], query.limit)
+
+    async def entries(self, tenant_id: str, *, after_seq: int = 0) -> AsyncIterator[AuditEntry]:
+        check_tenant(tenant_id)
+        cursor = after_seq
+        while True:
+            with _mapped("read the audit log"):
+                async with self._acquire() as conn:
+                    rows = await conn.fetch(_CHUNK, tenant_id, cursor, STREAM_CHUNK)
+            for row in rows:
+                yield entry_from_row(row)
+            if len(rows) < STREAM_CHUNK:
+                return
+            cursor = rows[-1][1]
+
+    async def head(self, tenant_id: str) -> AuditHead | None:
+        check_tenant(tenant_id)
+        with _mapped("read the audit log"):
+            async with self._acquire() as conn:
+                row = await conn.fetchrow(_HEAD, tenant_id)
+        return None if row is None else _head(row)

@@ -1,0 +1,116 @@
+"""The AccessStore contract (tenants and credentials), on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from core_alerts.domain.access import ApiKeyRecord, SigningKey, Tenant, UserAccount
+from core_alerts.domain.errors import ConflictError, NotFound
+from core_alerts.store import AccessStore
+from core_alerts.store.postgres import PostgresAccessStore
+from core_alerts.store.sqlite import SqliteAccessStore
+
+_TABLES = "api_keys, users, revoked_tokens, signing_keys, tenants"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def where(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    # Resolved in a sync fixture: pg_dsn runs asyncio.run(), which a running loop forbids.
+    if request.param == "sqlite":
+        return str(tmp_path / "access.db")
+    return str(request.getfixturevalue("pg_dsn"))
+
+
+@pytest.fixture
+async def store(where: str) -> AsyncIterator[AccessStore]:
+    s: AccessStore
+    if where.startswith("postgresql://"):
+        s = PostgresAccessStore(where)
+        await s.open()
+        conn = await asyncpg.connect(where)
+        await conn.execute(f"TRUNCATE {_TABLES} CASCADE")
+        await conn.close()
+    else:
+        s = SqliteAccessStore(where)
+        await s.open()
+    yield s
+    await s.close()
+
+
+def key(tenant: str, key_id: str, **kw: object) -> ApiKeyRecord:
+    return ApiKeyRecord(
+        tenant_id=tenant, id=key_id, name=f"n-{key_id}", secret_hash="h" * 64,
+        scopes=["alerts:write"], created_by="admin", created_at=1.0, **kw,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+async def test_tenants_are_created_once_listed_and_disabled(store: AccessStore) -> None:
+    await store.create_tenant(Tenant(id="acme", name="Acme", created_at=1.0))
+    await store.create_tenant(Tenant(id="beta", name="Beta", created_at=2.0))
+    with pytest.raises(ConflictError):
+        await store.create_tenant(Tenant(id="acme", name="Again", created_at=3.0))
+    assert [t.id for t in await store.list_tenants()] == ["acme", "beta"]
+    disabled = await store.set_tenant_status("acme", "disabled")
+    assert disabled.status == "disabled"
+    assert (await store.get_tenant("acme")) == disabled
+    assert await store.get_tenant("nope") is None
+    with pytest.raises(NotFound):
+        await store.set_tenant_status("nope", "disabled")
+
+
+async def test_users_have_global_usernames(store: AccessStore) -> None:
+    await store.create_tenant(Tenant(id="acme", name="Acme", created_at=1.0))
+    await store.create_tenant(Tenant(id="beta", name="Beta", created_at=1.0))
+    user = UserAccount(
+        tenant_id="acme", id="u1", username="alice", password_hash="$argon2id$x",
+        role="responder", created_at=5.0,
+    )  # fmt: skip
+    await store.create_user(user)
+    assert await store.get_user("alice") == user
+    assert await store.get_user("bob") is None
+    with pytest.raises(ConflictError):
+        await store.create_user(
+            UserAccount(
+                tenant_id="beta", id="u2", username="alice", password_hash="x",
+                role="viewer", created_at=6.0,
+            )
+        )  # fmt: skip
+
+
+async def test_api_keys_are_found_by_id_listed_per_tenant_and_revoked(store: AccessStore) -> None:
+    for t in ("acme", "beta"):
+        await store.create_tenant(Tenant(id=t, name=t, created_at=1.0))
+    await store.create_api_key(key("acme", "k1", expires_at=99.0))
+    await store.create_api_key(key("beta", "k2"))
+    found = await store.get_api_key("k1")
+    assert found is not None and found.scopes == ["alerts:write"] and found.expires_at == 99.0
+    assert [k.id for k in await store.list_api_keys("acme")] == ["k1"]
+    with pytest.raises(NotFound):
+        await store.revoke_api_key("acme", "k2", 10.0)  # beta's key, asked from acme
+    assert (await store.get_api_key("k2")).revoked_at is None  # type: ignore[union-attr]
+    revoked = await store.revoke_api_key("acme", "k1", 10.0)
+    assert revoked.revoked_at == 10.0
+    again = await store.revoke_api_key("acme", "k1", 20.0)
+    assert again.revoked_at == 10.0  # the first revocation time stays
+
+
+async def test_revoked_tokens_are_listed_until_they_expire(store: AccessStore) -> None:
+    await store.revoke_token("acme", "j1", 100.0)
+    await store.revoke_token("acme", "j1", 100.0)  # twice is fine
+    await store.revoke_token("beta", "j2", 50.0)
+    assert await store.revoked_tokens(40.0) == {"j1", "j2"}
+    assert await store.revoked_tokens(60.0) == {"j1"}
+
+
+async def test_signing_keys_come_back_newest_first(store: AccessStore) -> None:
+    old = SigningKey(kid="a", algorithm="HS256", secret="x" * 40, created_at=1.0)
+    new = SigningKey(kid="b", algorithm="HS256", secret="y" * 40, created_at=2.0)
+    await store.add_signing_key(old)
+    await store.add_signing_key(new)
+    assert await store.signing_keys() == [new, old]
+    with pytest.raises(ConflictError):
+        await store.add_signing_key(old)

@@ -108,10 +108,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def http(url: str, body: bytes | None = None, timeout: float = 2.0) -> int:
+def http(
+    url: str, body: bytes | None = None, timeout: float = 2.0, authorization: str | None = None
+) -> int:
     req = urllib.request.Request(url, data=body, method="POST" if body is not None else "GET")
     if body is not None:
         req.add_header("Content-Type", "application/json")
+    if authorization:
+        req.add_header("Authorization", authorization)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             resp.read()
@@ -207,12 +211,15 @@ class Running:
     url: str
     log: Path
     ready_s: float
+    authorization: str | None = None
+    """core-alerts: an ingest API key, sent the way Prometheus sends it (bearer credentials)."""
 
 
 def start_server(name: str, workdir: Path, am_binary: str, src: Path | None) -> Running:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = workdir / f"{name}.log"
+    authorization: str | None = None
     if name == "alertmanager":
         (workdir / "am.yml").write_text(AM_CONFIG)
         cmd = [
@@ -237,14 +244,27 @@ def start_server(name: str, workdir: Path, am_binary: str, src: Path | None) -> 
             env["ALERTS_DB_URL"] = PG_URL
         else:
             env["ALERTS_DB_PATH"] = str(workdir / "bench.db")
+        authorization = f"Bearer {ingest_key(env)}"
         proc = spawn([str(VENV_BIN / "core-alerts"), "serve"], env=env, log=log)
         ready = "/readyz"
     ready_s = wait_ready(proc, url + ready, log)
     # One tiny request first, so no server pays a first-request cost inside the measurement.
-    status = http(url + "/api/v2/alerts", WARMUP_BODY, timeout=30)
+    status = http(url + "/api/v2/alerts", WARMUP_BODY, timeout=30, authorization=authorization)
     if status != 200:
         raise RuntimeError(f"{name}: warm-up POST answered {status}: {tail(log)}")
-    return Running(name, proc, url, log, ready_s)
+    return Running(name, proc, url, log, ready_s, authorization)
+
+
+def ingest_key(env: dict[str, str]) -> str:
+    """An ingest-only API key made in the server's database before it starts (as an operator
+    would for Prometheus): the measured path includes authentication."""
+    made = subprocess.run(
+        [str(VENV_BIN / "core-alerts"), "keys", "create", "--name", "bench", "--role", "ingest"],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    if made.returncode != 0:
+        raise RuntimeError(f"cannot create an API key: {made.stderr.strip()}")
+    return made.stdout.strip()
 
 
 def stop_server(srv: Running) -> None:
@@ -299,6 +319,8 @@ def measure(srv: Running, cfg: Config, opt: Options, round_no: int) -> dict[str,
         f"--base-time={opt.base_time}",
         f"--tag={srv.name} {cfg.key} round={round_no}",
     ]
+    if srv.authorization:
+        cmd.append(f"--header=Authorization: {srv.authorization}")
     pid = srv.proc.pid
     db_pids = pg_backends() if srv.name == "core-pg" else []
     db0 = pg_cpu(db_pids)

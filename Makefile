@@ -32,6 +32,7 @@ test: $(VENV)/.test lint typecheck imports unit
 lint: $(VENV)/.test
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/bandit --quiet --recursive src --severity-level high
 
 typecheck: $(VENV)/.test
 	$(BIN)/mypy

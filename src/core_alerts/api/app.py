@@ -11,8 +11,9 @@ from fastapi.openapi.utils import get_openapi
 
 from core_alerts import __version__
 from core_alerts.api import problems
+from core_alerts.api.audit import AuditMiddleware
 from core_alerts.api.encoding import components
-from core_alerts.api.routes import access, alertmanager, alerts, ops, receivers
+from core_alerts.api.routes import access, alertmanager, alerts, audit, ops, receivers
 from core_alerts.app import EngineOrchestrator
 
 
@@ -36,7 +37,8 @@ def create_app(orchestrator: EngineOrchestrator | None = None) -> FastAPI:
     )
     app.state.orchestrator = orch
     problems.install(app)
-    for module in (alerts, alertmanager, receivers, access, ops):
+    app.add_middleware(AuditMiddleware)
+    for module in (alerts, alertmanager, receivers, access, audit, ops):
         app.include_router(module.router)
     _document(app)
     return app

@@ -50,7 +50,9 @@ async def authorize(
     security: SecurityManager = request.app.state.orchestrator.security_manager
     if not security.enabled:
         tenant = x_tenant_id or DEFAULT_TENANT
-        return Caller(security.anonymous(tenant), tenant)
+        anonymous = security.anonymous(tenant)
+        security.limit(anonymous, tenant)
+        return Caller(anonymous, tenant)
     principal = await security.authenticate(authorization)
     request.state.principal = principal
     tenant = principal.tenant_id
@@ -59,8 +61,10 @@ async def authorize(
         if other is None or other.status != "active":
             raise NotFound(f"tenant {x_tenant_id} not found")
         tenant = x_tenant_id
+    request.state.tenant_id = tenant
     if not principal.has(scope):
         raise Forbidden(f"this needs the {scope.value} scope", scope=scope.value)
+    security.limit(principal, tenant)
     return Caller(principal, tenant)
 
 

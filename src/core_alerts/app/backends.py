@@ -6,7 +6,7 @@ from core_alerts.bus import EventBus
 from core_alerts.bus.inproc import InProcessBus
 from core_alerts.config import Settings
 from core_alerts.domain.clock import Clock
-from core_alerts.store import AccessStore, AlertStore
+from core_alerts.store import AccessStore, AlertStore, AuditLog
 from core_alerts.telemetry import MetricsCollector
 
 
@@ -50,3 +50,14 @@ def build_access_store(settings: Settings) -> AccessStore:
     from core_alerts.store.sqlite import SqliteAccessStore
 
     return SqliteAccessStore(db.sqlite_path)
+
+
+def build_audit_log(settings: Settings, clock: Clock, key: bytes | None) -> AuditLog:
+    db = settings.database
+    if db.backend == "postgres":
+        from core_alerts.store.postgres import PostgresAuditLog
+
+        return PostgresAuditLog(db.dsn(), key=key, clock=clock, connect_timeout=db.connect_timeout)
+    from core_alerts.store.sqlite import SqliteAuditLog
+
+    return SqliteAuditLog(db.sqlite_path, key=key, clock=clock, synchronous=db.synchronous)

@@ -6,12 +6,17 @@ import asyncio
 from collections.abc import Generator, Mapping
 from typing import Any
 
-from core_alerts.app.backends import build_access_store, build_bus, build_store
+from core_alerts.app.backends import (
+    build_access_store,
+    build_audit_log,
+    build_bus,
+    build_store,
+)
 from core_alerts.config import Settings, load_settings
 from core_alerts.domain.clock import Clock, SystemClock
 from core_alerts.ingest import AlertEngine
 from core_alerts.ingest.formats.registry import build_formats
-from core_alerts.security import SecurityManager
+from core_alerts.security import AuditTrail, SecurityManager
 from core_alerts.state import StateManager
 from core_alerts.telemetry import MetricsCollector
 
@@ -57,8 +62,17 @@ class EngineOrchestrator:
             self.metrics,
             expiry_interval=self.settings.processing.expiry_interval,
         )
+        sec = self.settings.security
+        audit_key = sec.audit_key.encode() if sec.audit_key else None
+        trail = (
+            AuditTrail(
+                build_audit_log(self.settings, self.clock, audit_key), self.clock, key=audit_key
+            )
+            if sec.audit_enabled
+            else None
+        )
         self.security_manager = SecurityManager(
-            self.settings.security, build_access_store(self.settings), self.clock
+            sec, build_access_store(self.settings), self.clock, trail=trail
         )
         self._engines: dict[str, Any] = {
             "alert_engine": self.alert_engine,

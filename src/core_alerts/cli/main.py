@@ -78,6 +78,7 @@ app.add_typer(alerts.app, name="alerts")
 app.add_typer(access.tokens, name="tokens")
 app.add_typer(access.keys, name="keys")
 app.add_typer(access.tenants, name="tenants")
+app.add_typer(access.audit, name="audit")
 
 
 def run() -> None:

@@ -158,7 +158,22 @@ class SecuritySettings(_Section):
         5, ge=1, description="Failed logins per user or address before they are slowed."
     )
     metrics_public: bool = Field(True, description="Serve /metrics without credentials.")
+    tenant_rate_limit: float = Field(
+        10_000, ge=0, description="API requests per second per tenant (0: no limit)."
+    )
+    tenant_burst: float = Field(20_000, ge=1, description="Requests a tenant may send at once.")
+    credential_rate_limit: float = Field(
+        5_000, ge=0, description="API requests per second per token or API key (0: no limit)."
+    )
+    credential_burst: float = Field(
+        10_000, ge=1, description="Requests one credential may send at once."
+    )
     audit_enabled: bool = Field(True, description="Keep the audit trail.")
+    audit_key: str | None = Field(
+        None,
+        repr=False,
+        description="Secret (16+ bytes) keying the audit chain HMAC; unset: plain SHA-256.",
+    )
 
 
 class ReceiverSettings(_Section):

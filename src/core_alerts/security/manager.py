@@ -21,6 +21,7 @@ from core_alerts.domain.access import (
     UserAccount,
     grantable,
 )
+from core_alerts.domain.audit import AuditDraft, AuditOutcome, DetailValue
 from core_alerts.domain.clock import Clock
 from core_alerts.domain.errors import (
     ConfigError,
@@ -31,7 +32,9 @@ from core_alerts.domain.errors import (
 from core_alerts.security.apikeys import new_api_key, secret_matches, split_api_key
 from core_alerts.security.passwords import LoginThrottle, hash_password, verify_password
 from core_alerts.security.principal import CredentialKind, Principal
+from core_alerts.security.ratelimit import RateLimiter
 from core_alerts.security.tokens import TokenClaims, TokenService, check_key, new_hs256_key
+from core_alerts.security.trail import AuditTrail
 from core_alerts.store import AccessStore
 
 TENANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -40,12 +43,25 @@ _ALL_SCOPES = frozenset(Scope)
 
 
 class SecurityManager:
-    def __init__(self, settings: SecuritySettings, store: AccessStore, clock: Clock) -> None:
+    def __init__(
+        self,
+        settings: SecuritySettings,
+        store: AccessStore,
+        clock: Clock,
+        *,
+        trail: AuditTrail | None = None,
+    ) -> None:
         self.settings = settings
         self.store = store
         self.clock = clock
+        self.trail = trail
+        """The audit trail; None when security.audit_enabled is off."""
         self._tokens: TokenService | None = None
         self._throttle = LoginThrottle(free=settings.login_free_failures)
+        self._tenant_limits = RateLimiter(settings.tenant_rate_limit, settings.tenant_burst)
+        self._credential_limits = RateLimiter(
+            settings.credential_rate_limit, settings.credential_burst
+        )
         self._keys: dict[str, tuple[ApiKeyRecord | None, float]] = {}
         self._tenants: dict[str, tuple[Tenant | None, float]] = {}
         self._revoked: tuple[set[str], float] = (set(), float("-inf"))
@@ -69,9 +85,34 @@ class SecurityManager:
         )
         if await self.store.get_tenant(DEFAULT_TENANT) is None:
             await self.create_tenant(DEFAULT_TENANT, "Default tenant")
+        if self.trail is not None:
+            await self.trail.open()
 
     async def close(self) -> None:
+        if self.trail is not None:
+            await self.trail.close()
         await self.store.close()
+
+    def audit(
+        self,
+        tenant_id: str,
+        actor: str,
+        action: str,
+        *,
+        target_type: str = "",
+        target_id: str = "",
+        outcome: AuditOutcome = "ok",
+        details: dict[str, DetailValue] | None = None,
+    ) -> None:
+        """Record an event in the tenant's audit chain (no-op when the trail is off)."""
+        if self.trail is not None:
+            self.trail.record(
+                tenant_id,
+                AuditDraft(
+                    actor=actor[:256], action=action, target_type=target_type,
+                    target_id=target_id[:256], outcome=outcome, details=details or {},
+                ),
+            )  # fmt: skip
 
     @property
     def tokens(self) -> TokenService:
@@ -140,13 +181,23 @@ class SecurityManager:
         ok = verify_password(password, user.password_hash if user else None)
         if not ok or user is None or user.disabled:
             self._throttle.failed(throttle_keys, now)
+            tenant = user.tenant_id if user is not None else DEFAULT_TENANT
+            self.audit(tenant, username, "auth.login", outcome="denied", details={"client": client})
             raise Unauthenticated("unknown user or wrong password")
         await self._require_active(user.tenant_id)
         self._throttle.succeeded(f"user:{username}")
+        self.audit(user.tenant_id, username, "auth.login", details={"client": client})
         scopes = ROLE_SCOPES[Role(user.role)]
         return self.tokens.issue(
             user.tenant_id, user.username, scopes, now, self.settings.token_ttl
         )
+
+    def limit(self, principal: Principal, tenant_id: str) -> None:
+        """Count one request against the tenant's and the credential's limits (429 when over)."""
+        now = self.clock.now()
+        self._tenant_limits.take(tenant_id, now, f"tenant {tenant_id}")
+        if principal.credential_id:
+            self._credential_limits.take(principal.credential_id, now, "this credential")
 
     # -- credentials -------------------------------------------------------------------
 

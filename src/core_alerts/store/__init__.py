@@ -5,7 +5,18 @@ Every call takes the tenant first. Must not import capabilities or the API.
 """
 
 from core_alerts.store.access import AccessStore
+from core_alerts.store.audit import AuditLog, AuditPage, AuditQuery, verify_log
 from core_alerts.store.groupcommit import GroupCommitter
 from core_alerts.store.ports import AlertPage, AlertQuery, AlertStore
 
-__all__ = ["AccessStore", "AlertPage", "AlertQuery", "AlertStore", "GroupCommitter"]
+__all__ = [
+    "AccessStore",
+    "AlertPage",
+    "AlertQuery",
+    "AlertStore",
+    "AuditLog",
+    "AuditPage",
+    "AuditQuery",
+    "GroupCommitter",
+    "verify_log",
+]

@@ -9,6 +9,7 @@ import pytest
 
 from core_alerts.app import EngineOrchestrator
 from core_alerts.domain.access import ROLE_SCOPES, Role
+from core_alerts.domain.clock import FixedClock
 
 
 @pytest.fixture
@@ -52,3 +53,47 @@ async def test_private_metrics_need_the_metrics_scope(
 async def test_metrics_are_public_by_default(api: httpx.AsyncClient) -> None:
     async with httpx.AsyncClient(transport=api._transport, base_url="http://test") as raw:
         assert (await raw.get("/metrics")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "api_config",
+    [{"tenant_rate_limit": 1, "tenant_burst": 2, "credential_rate_limit": 0}],
+    indirect=True,
+)
+async def test_a_tenant_over_its_rate_gets_429_and_the_others_do_not(
+    api: httpx.AsyncClient, clock: FixedClock
+) -> None:
+    acme, beta = {"X-Tenant-ID": "acme"}, {"X-Tenant-ID": "beta"}
+    body = [{"labels": {"alertname": "x"}}]
+    assert [(await api.post("/api/v2/alerts", json=body, headers=acme)).status_code
+            for _ in range(2)] == [200, 200]  # fmt: skip
+    over = await api.post("/api/v2/alerts", json=body, headers=acme)
+    assert over.status_code == 429 and int(over.headers["retry-after"]) >= 1
+    assert "tenant acme" in over.json()  # Alertmanager's error shape on /api/v2
+    assert (await api.get("/api/v1/alerts", headers=acme)).status_code == 429
+    assert (await api.get("/api/v1/alerts", headers=beta)).status_code == 200
+    clock.advance(1)
+    assert (await api.get("/api/v1/alerts", headers=acme)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "api_config",
+    [{"credential_rate_limit": 1, "credential_burst": 1, "tenant_rate_limit": 0}],
+    indirect=True,
+)
+async def test_a_credential_over_its_rate_gets_429_and_other_credentials_do_not(
+    api: httpx.AsyncClient, api_orchestrator: EngineOrchestrator
+) -> None:
+    security = api_orchestrator.security_manager
+    first, second = (
+        {
+            "Authorization": f"Bearer {security.issue_token('default', n, ROLE_SCOPES[Role.VIEWER])[0]}"
+        }
+        for n in ("one", "two")
+    )
+    async with httpx.AsyncClient(transport=api._transport, base_url="http://test") as raw:
+        assert (await raw.get("/api/v1/alerts", headers=first)).status_code == 200
+        limited = await raw.get("/api/v1/alerts", headers=first)
+        assert limited.status_code == 429 and limited.headers["retry-after"] == "1"
+        assert limited.json()["type"] == "urn:core-alerts:problem:rate_limited"
+        assert (await raw.get("/api/v1/alerts", headers=second)).status_code == 200

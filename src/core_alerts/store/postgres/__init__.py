@@ -5,6 +5,7 @@ domain.lifecycle) nor change durability settings such as synchronous_commit.
 """
 
 from core_alerts.store.postgres.access import PostgresAccessStore
+from core_alerts.store.postgres.audit import PostgresAuditLog
 from core_alerts.store.postgres.store import PostgresAlertStore
 
-__all__ = ["PostgresAccessStore", "PostgresAlertStore"]
+__all__ = ["PostgresAccessStore", "PostgresAlertStore", "PostgresAuditLog"]

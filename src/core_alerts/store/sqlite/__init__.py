@@ -5,6 +5,7 @@ domain.lifecycle.
 """
 
 from core_alerts.store.sqlite.access import SqliteAccessStore
+from core_alerts.store.sqlite.audit import SqliteAuditLog
 from core_alerts.store.sqlite.store import SqliteAlertStore
 
-__all__ = ["SqliteAccessStore", "SqliteAlertStore"]
+__all__ = ["SqliteAccessStore", "SqliteAlertStore", "SqliteAuditLog"]

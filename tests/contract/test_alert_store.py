@@ -583,3 +583,39 @@ async def test_sqlite_background_flush_survives_a_failure(tmp_path, clock, monke
         assert len(store._backlog) == 0
     finally:
         await store.close()
+
+
+# -- retention ------------------------------------------------------------------------------
+
+
+async def test_purge_removes_only_the_tenants_alerts_resolved_before_the_cutoff(store, clock):
+    old = await one(store, send(clock, {"alertname": "Old"}, action=SendAction.RESOLVE))
+    still = await one(store, send(clock, {"alertname": "Firing"}))
+    other = await one(store, send(clock, {"alertname": "Old"}, tenant="beta",
+                                  action=SendAction.RESOLVE))  # fmt: skip
+    clock.advance(100)
+    late = await one(store, send(clock, {"alertname": "Late"}, action=SendAction.RESOLVE))
+    cutoff = clock.now() - 50
+    assert await store.purge_resolved("acme", cutoff, limit=10) == 1
+    assert await store.get("acme", old.alert_id) is None
+    assert await store.history("acme", old.alert_id) == []
+    for tenant, kept in (("acme", still), ("acme", late), ("beta", other)):
+        assert await store.get(tenant, kept.alert_id) is not None
+    assert await store.purge_resolved("acme", cutoff, limit=10) == 0
+    # The fingerprint is free again: the same labels make a new alert.
+    again = await one(store, send(clock, {"alertname": "Old"}))
+    assert again.outcome is IngestOutcome.CREATED and again.alert_id != old.alert_id
+
+
+async def test_purge_takes_at_most_limit_alerts_oldest_first(store, clock):
+    ids = []
+    for n in range(5):
+        ids.append(
+            (
+                await one(store, send(clock, {"alertname": f"R{n}"}, action=SendAction.RESOLVE))
+            ).alert_id
+        )
+        clock.advance(1)
+    assert await store.purge_resolved("acme", clock.now(), limit=2) == 2
+    remaining = [i for i in ids if await store.get("acme", i) is not None]
+    assert remaining == ids[2:]

@@ -12,6 +12,7 @@ from core_alerts.app.backends import (
     build_bus,
     build_store,
 )
+from core_alerts.compliance import RetentionJob
 from core_alerts.config import Settings, load_settings
 from core_alerts.domain.clock import Clock, SystemClock
 from core_alerts.ingest import AlertEngine
@@ -74,6 +75,13 @@ class EngineOrchestrator:
         self.security_manager = SecurityManager(
             sec, build_access_store(self.settings), self.clock, trail=trail
         )
+        self.retention = RetentionJob(
+            self.settings.retention,
+            self.store,
+            self.clock,
+            tenants=self._tenant_ids,
+            record=self._record_purge,
+        )
         self._engines: dict[str, Any] = {
             "alert_engine": self.alert_engine,
             "state_manager": self.state_manager,
@@ -83,6 +91,15 @@ class EngineOrchestrator:
         self._started = False
         self._lock: asyncio.Lock | None = None
         self.alert_engine.before_use = self.start
+
+    async def _tenant_ids(self) -> list[str]:
+        return [t.id for t in await self.security_manager.store.list_tenants()]
+
+    def _record_purge(self, tenant_id: str, deleted: int, days: float) -> None:
+        self.security_manager.audit(
+            tenant_id, "system", "retention.purge",
+            details={"alerts_deleted": deleted, "resolved_days": days},
+        )  # fmt: skip
 
     @property
     def engines(self) -> dict[str, Any]:
@@ -114,6 +131,7 @@ class EngineOrchestrator:
                 raise
             await self.bus.start()
             self.state_manager.start()
+            self.retention.start()
             self._started = True
 
     async def stop_all(self) -> None:
@@ -121,6 +139,7 @@ class EngineOrchestrator:
         if not self._started:
             return
         await self.state_manager.stop()
+        await self.retention.stop()
         await self.store.close()
         await self.security_manager.close()
         await self.bus.stop()

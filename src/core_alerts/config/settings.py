@@ -176,6 +176,49 @@ class SecuritySettings(_Section):
     )
 
 
+PrivacyField = Literal["title", "description", "annotations", "labels"]
+
+
+def _text_fields() -> list[PrivacyField]:
+    return ["title", "description", "annotations"]
+
+
+class PrivacyRules(_Section):
+    detect: list[Literal["email", "ipv4", "ipv6"]] = Field(
+        default_factory=list, description="Built-in kinds of personal data to anonymise."
+    )
+    patterns: dict[str, str] = Field(
+        default_factory=dict,
+        description="More kinds: name -> regular expression (RE2 syntax, linear time).",
+    )
+    fields: list[PrivacyField] = Field(
+        default_factory=_text_fields,
+        description="Where to look; labels change fingerprints, so they are off by default.",
+    )
+
+
+class PrivacySettings(PrivacyRules):
+    pseudonym_key: str | None = Field(
+        None,
+        repr=False,
+        description="Secret for stable pseudonyms (same value, same token); unset: redaction.",
+    )
+    tenants: dict[str, PrivacyRules] = Field(
+        default_factory=dict, description="Rules for one tenant, instead of the ones above."
+    )
+
+
+class RetentionSettings(_Section):
+    resolved_days: float | None = Field(
+        None, gt=0, description="Delete alerts resolved longer ago than this; unset: keep all."
+    )
+    tenants: dict[str, float] = Field(
+        default_factory=dict, description="Days for one tenant, instead of resolved_days."
+    )
+    interval: Duration = Field(3600.0, description="How often the retention job runs.")
+    batch: int = Field(1000, ge=1, description="Alerts deleted per transaction.")
+
+
 class ReceiverSettings(_Section):
     generic: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
@@ -202,6 +245,8 @@ class Settings(_Section):
     analytics: AnalyticsSettings = AnalyticsSettings()
     ml: MLSettings = MLSettings()
     security: SecuritySettings = SecuritySettings()
+    privacy: PrivacySettings = PrivacySettings()
+    retention: RetentionSettings = RetentionSettings()
     receivers: ReceiverSettings = ReceiverSettings()
     logging: LoggingSettings = LoggingSettings()
 

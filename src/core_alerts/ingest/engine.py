@@ -20,6 +20,7 @@ from core_alerts.domain.ingest import IngestResult, NormalizedAlert, SendAction
 from core_alerts.domain.record import AlertRecord, Decision, Transition
 from core_alerts.ingest.formats.registry_types import Decoder
 from core_alerts.ingest.normalize import SourceContext, normalize
+from core_alerts.ingest.privacy import build_anonymisers
 from core_alerts.store import AlertStore
 from core_alerts.telemetry import MetricsCollector
 
@@ -62,6 +63,7 @@ class AlertEngine:
         self.metrics = metrics
         self.clock = clock
         self.formats = formats
+        self._anonymiser = build_anonymisers(settings.privacy)
         self.before_use: Callable[[], Awaitable[None]] | None = None
         """Starts the engines on first use when start_all() was not awaited."""
 
@@ -74,6 +76,7 @@ class AlertEngine:
             received_at=self.clock.now(),
             limits=self.settings.limits,
             resolve_timeout=timeout or None,
+            anonymiser=self._anonymiser(tenant_id),
         )
 
     def has_format(self, fmt: str) -> bool:

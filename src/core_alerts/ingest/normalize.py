@@ -16,6 +16,7 @@ from core_alerts.domain import ValidationFailed
 from core_alerts.domain.alert import AlertSeverity, parse_severity
 from core_alerts.domain.fingerprint import fingerprint_labels, identity_labels
 from core_alerts.domain.ingest import NormalizedAlert, SendAction
+from core_alerts.ingest.privacy import Anonymiser
 
 _GO_ZERO_YEAR = 1
 MAX_DEDUP_KEY = 255
@@ -32,6 +33,8 @@ class SourceContext:
     limits: LimitSettings
     resolve_timeout: float | None
     """Seconds until an alert without an end resolves; None keeps it open."""
+    anonymiser: Anonymiser | None = None
+    """Rewrites personal data (privacy settings of the tenant) before anything is kept."""
 
 
 def clean_text(value: str, field: str, max_len: int, index: int | None, *, nfc: bool = True) -> str:
@@ -129,6 +132,10 @@ def normalize(
         title = clean_text(title, "title", limits.max_text_length, index)
         description = clean_text(description, "description", limits.max_text_length, index)
         generator_url = clean_text(generator_url, field_names[2], 4096, index)
+    if ctx.anonymiser is not None:
+        clean_labels, clean_annotations, title, description = _anonymise(
+            ctx.anonymiser, clean_labels, clean_annotations, title, description
+        )
     if not title:
         title = clean_annotations.get("summary") or clean_labels.get("alertname", "")
     if not clean_labels:
@@ -176,6 +183,22 @@ def normalize(
         action=action,
         generator_url=generator_url,
         dedup_key=dedup_key,
+    )
+
+
+def _anonymise(
+    anon: Anonymiser,
+    labels: dict[str, str],
+    annotations: dict[str, str],
+    title: str,
+    description: str,
+) -> tuple[dict[str, str], dict[str, str], str, str]:
+    fields = anon.fields
+    return (
+        anon.pairs(labels) if "labels" in fields else labels,
+        anon.pairs(annotations) if "annotations" in fields else annotations,
+        anon.text(title) if "title" in fields else title,
+        anon.text(description) if "description" in fields else description,
     )
 
 

@@ -74,6 +74,11 @@ class AlertStore(Protocol):
         """Resolve active alerts whose endsAt has passed (all tenants); return what changed."""
         ...
 
+    async def purge_resolved(self, tenant_id: str, before: float, limit: int) -> int:
+        """Delete up to `limit` of the tenant's alerts resolved before `before`, with their
+        history and decisions (retention); return how many alerts went."""
+        ...
+
     async def pending_writes(self) -> int:
         """Sends queued for commit and not yet committed (for backpressure)."""
         ...

@@ -200,6 +200,24 @@ class PostgresAlertStore(GroupCommittedWrites):
             await _append(conn, INSERT_HISTORY, [history_params(t) for t in transitions])
             return rec
 
+    async def purge_resolved(self, tenant_id: str, before: float, limit: int) -> int:
+        async with self._tx() as conn:
+            ids = [
+                r[0]
+                for r in await conn.fetch(
+                    "DELETE FROM alerts WHERE seq IN (SELECT seq FROM alerts WHERE tenant_id = $1 "
+                    "AND status = 'resolved' AND resolved_at < $2 ORDER BY resolved_at LIMIT $3 "
+                    "FOR UPDATE SKIP LOCKED) RETURNING id",
+                    tenant_id, before, limit,
+                )
+            ]  # fmt: skip
+            for table in ("alert_history", "alert_decisions"):
+                await conn.execute(
+                    f"DELETE FROM {table} WHERE tenant_id = $1 AND alert_id = ANY($2::text[])",
+                    tenant_id, ids,
+                )  # fmt: skip
+            return len(ids)
+
     async def expire_due(self, limit: int) -> list[tuple[AlertRecord, Transition]]:
         async with self._tx() as conn:
             now = self._clock.now()

@@ -358,6 +358,31 @@ class SqliteAlertStore(GroupCommittedWrites):
 
         return await self._write(run)
 
+    async def purge_resolved(self, tenant_id: str, before: float, limit: int) -> int:
+        def run(conn: sqlite3.Connection) -> int:
+            self._after_commit.append(self._backlog.flush(conn))  # rows first, then the purge
+            rows = conn.execute(
+                "SELECT seq, id, fingerprint FROM alerts WHERE tenant_id = ? "
+                "AND status = 'resolved' AND resolved_at < ? ORDER BY resolved_at LIMIT ?",
+                (tenant_id, before, limit),
+            ).fetchall()
+            ids = [(tenant_id, alert_id) for _, alert_id, _ in rows]
+            conn.executemany("DELETE FROM alert_history WHERE tenant_id = ? AND alert_id = ?", ids)
+            conn.executemany(
+                "DELETE FROM alert_decisions WHERE tenant_id = ? AND alert_id = ?", ids
+            )
+            conn.executemany("DELETE FROM alerts WHERE seq = ?", [(seq,) for seq, _, _ in rows])
+            gone = [(tenant_id, fp) for _, _, fp in rows]
+
+            def forget() -> None:
+                for key in gone:
+                    self._cache.pop(key, None)
+
+            self._after_commit.append(forget)
+            return len(rows)
+
+        return await self._write(run)
+
     async def add_decisions(self, decisions: list[Decision]) -> None:
         if decisions:
             await self._write(

@@ -13,7 +13,15 @@ from core_alerts import __version__
 from core_alerts.api import problems
 from core_alerts.api.audit import AuditMiddleware
 from core_alerts.api.encoding import components
-from core_alerts.api.routes import access, alertmanager, alerts, audit, ops, receivers
+from core_alerts.api.routes import (
+    access,
+    alertmanager,
+    alerts,
+    audit,
+    compliance,
+    ops,
+    receivers,
+)
 from core_alerts.app import EngineOrchestrator
 
 
@@ -38,7 +46,7 @@ def create_app(orchestrator: EngineOrchestrator | None = None) -> FastAPI:
     app.state.orchestrator = orch
     problems.install(app)
     app.add_middleware(AuditMiddleware)
-    for module in (alerts, alertmanager, receivers, access, audit, ops):
+    for module in (alerts, alertmanager, receivers, access, audit, compliance, ops):
         app.include_router(module.router)
     _document(app)
     return app

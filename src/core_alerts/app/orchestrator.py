@@ -6,13 +6,14 @@ import asyncio
 from collections.abc import Generator, Mapping
 from typing import Any
 
+from core_alerts import __version__
 from core_alerts.app.backends import (
     build_access_store,
     build_audit_log,
     build_bus,
     build_store,
 )
-from core_alerts.compliance import RetentionJob
+from core_alerts.compliance import ComplianceManager, Facts, RetentionJob
 from core_alerts.config import Settings, load_settings
 from core_alerts.domain.clock import Clock, SystemClock
 from core_alerts.ingest import AlertEngine
@@ -82,10 +83,14 @@ class EngineOrchestrator:
             tenants=self._tenant_ids,
             record=self._record_purge,
         )
+        self.compliance_manager = ComplianceManager(
+            self.settings, self.clock, self._compliance_facts, __version__
+        )
         self._engines: dict[str, Any] = {
             "alert_engine": self.alert_engine,
             "state_manager": self.state_manager,
             "security_manager": self.security_manager,
+            "compliance_manager": self.compliance_manager,
             "metrics_collector": self.metrics,
         }
         self._started = False
@@ -94,6 +99,15 @@ class EngineOrchestrator:
 
     async def _tenant_ids(self) -> list[str]:
         return [t.id for t in await self.security_manager.store.list_tenants()]
+
+    async def _compliance_facts(self) -> Facts:
+        security = self.security_manager
+        tenants = await self._tenant_ids()
+        chains = {}
+        if security.trail is not None:
+            chains = {t: (await security.trail.verify(t)).ok for t in tenants}
+        keys = [k for t in tenants for k in await security.store.list_api_keys(t)]
+        return Facts(chains=chains, api_keys=keys, now=self.clock.now())
 
     def _record_purge(self, tenant_id: str, deleted: int, days: float) -> None:
         self.security_manager.audit(

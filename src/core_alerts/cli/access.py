@@ -4,9 +4,10 @@ configured store directly (the server may be running or not)."""
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -189,4 +190,47 @@ def verify_audit(
     for tenant_id, _, what in results:
         print(f"{tenant_id}\t{what}")
     if not all(ok for _, ok, _ in results):
+        raise typer.Exit(1)
+
+
+compliance = typer.Typer(help="The compliance report.", no_args_is_help=True)
+
+
+@compliance.command("report")
+def compliance_report(
+    fmt: Annotated[str, typer.Option("--format", help="json or html.")] = "json",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file, not stdout.")
+    ] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if a check fails.")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Check the controls this service can evidence against the configured service."""
+    import msgspec
+
+    from core_alerts.app import EngineOrchestrator
+    from core_alerts.compliance import render_html
+
+    if fmt not in ("json", "html"):
+        raise typer.BadParameter("use json or html", param_hint="--format")
+
+    async def build() -> Any:
+        orch = EngineOrchestrator(config_file=str(config) if config else None)
+        await orch.security_manager.open()
+        try:
+            return await orch.compliance_manager.report()
+        finally:
+            await orch.security_manager.close()
+
+    report = asyncio.run(build())
+    text = (
+        render_html(report)
+        if fmt == "html"
+        else msgspec.json.format(msgspec.json.encode(report), indent=2).decode() + "\n"
+    )
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+    if strict and report.summary.get("fail", 0):
         raise typer.Exit(1)

@@ -79,6 +79,7 @@ app.add_typer(access.tokens, name="tokens")
 app.add_typer(access.keys, name="keys")
 app.add_typer(access.tenants, name="tenants")
 app.add_typer(access.audit, name="audit")
+app.add_typer(access.compliance, name="compliance")
 
 
 def run() -> None:

@@ -1,10 +1,12 @@
-"""ComplianceManager: retention of resolved alerts per tenant (and, next, the compliance
-report and GDPR export and erasure).
+"""ComplianceManager: the compliance report (SOC 2, ISO 27001, GDPR, HIPAA controls the
+service can evidence) and the retention of resolved alerts per tenant.
 
 Works through the storage ports and callbacks given by the composition root; must not
 import other capabilities.
 """
 
+from core_alerts.compliance.checks import Facts
+from core_alerts.compliance.report import ComplianceManager, ComplianceReport, render_html
 from core_alerts.compliance.retention import RetentionJob
 
-__all__ = ["RetentionJob"]
+__all__ = ["ComplianceManager", "ComplianceReport", "Facts", "RetentionJob", "render_html"]

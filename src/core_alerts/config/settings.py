@@ -219,6 +219,15 @@ class RetentionSettings(_Section):
     batch: int = Field(1000, ge=1, description="Alerts deleted per transaction.")
 
 
+class ComplianceSettings(_Section):
+    tls_terminated_by: str | None = Field(
+        None, description="What terminates TLS in front of the service (e.g. 'nginx on host X')."
+    )
+    backups: str | None = Field(
+        None, description="How the database is backed up (e.g. 'pgBackRest, daily, 30 days')."
+    )
+
+
 class ReceiverSettings(_Section):
     generic: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
@@ -247,6 +256,7 @@ class Settings(_Section):
     security: SecuritySettings = SecuritySettings()
     privacy: PrivacySettings = PrivacySettings()
     retention: RetentionSettings = RetentionSettings()
+    compliance: ComplianceSettings = ComplianceSettings()
     receivers: ReceiverSettings = ReceiverSettings()
     logging: LoggingSettings = LoggingSettings()
 

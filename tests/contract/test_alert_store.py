@@ -619,3 +619,34 @@ async def test_purge_takes_at_most_limit_alerts_oldest_first(store, clock):
     assert await store.purge_resolved("acme", clock.now(), limit=2) == 2
     remaining = [i for i in ids if await store.get("acme", i) is not None]
     assert remaining == ids[2:]
+
+
+# -- data subjects (GDPR) ------------------------------------------------------------------
+
+
+async def test_text_finds_a_subject_in_labels_annotations_title_or_description(store, clock):
+    hits = [
+        await one(store, send(clock, {"alertname": "A", "user": "Ann@Example.com"})),
+        await one(
+            store, send(clock, {"alertname": "B"}, annotations={"who": 'ann@example.com "x"'})
+        ),
+        await one(store, send(clock, {"alertname": "C"}, title="locked out: ann@example.com")),
+        await one(store, send(clock, {"alertname": "D"}, description="by ann@example.com")),
+    ]
+    await one(store, send(clock, {"alertname": "E", "user": "bob@example.com"}))
+    await one(store, send(clock, {"alertname": "F", "user": "ann@example.com"}, tenant="beta"))
+    page = await store.query("acme", AlertQuery(text="ann@example.com", limit=100))
+    assert sorted(r.id for r in page.items) == sorted(h.alert_id for h in hits)
+    quoted = await store.query("acme", AlertQuery(text='"x"', limit=100))
+    assert [r.id for r in quoted.items] == [hits[1].alert_id]  # JSON-escaped in storage
+    literal = await store.query("acme", AlertQuery(text="a%n", limit=100))
+    assert literal.items == []  # % is not a wildcard
+
+
+async def test_delete_alerts_takes_only_the_tenants_own(store, clock):
+    mine = await one(store, send(clock, {"alertname": "Mine"}))
+    theirs = await one(store, send(clock, {"alertname": "Theirs"}, tenant="beta"))
+    assert await store.delete_alerts("acme", [mine.alert_id, theirs.alert_id, "nope"]) == 1
+    assert await store.get("acme", mine.alert_id) is None
+    assert await store.history("acme", mine.alert_id) == []
+    assert await store.get("beta", theirs.alert_id) is not None

@@ -20,6 +20,7 @@ from core_alerts.api.routes import (
     audit,
     compliance,
     ops,
+    privacy,
     receivers,
 )
 from core_alerts.app import EngineOrchestrator
@@ -46,7 +47,7 @@ def create_app(orchestrator: EngineOrchestrator | None = None) -> FastAPI:
     app.state.orchestrator = orch
     problems.install(app)
     app.add_middleware(AuditMiddleware)
-    for module in (alerts, alertmanager, receivers, access, audit, compliance, ops):
+    for module in (alerts, alertmanager, receivers, access, audit, compliance, privacy, ops):
         app.include_router(module.router)
     _document(app)
     return app

@@ -13,8 +13,9 @@ from core_alerts.app.backends import (
     build_bus,
     build_store,
 )
-from core_alerts.compliance import ComplianceManager, Facts, RetentionJob
+from core_alerts.compliance import ComplianceManager, Facts, RetentionJob, SubjectRequests
 from core_alerts.config import Settings, load_settings
+from core_alerts.domain.audit import AuditEntry
 from core_alerts.domain.clock import Clock, SystemClock
 from core_alerts.ingest import AlertEngine
 from core_alerts.ingest.formats.registry import build_formats
@@ -83,6 +84,7 @@ class EngineOrchestrator:
             tenants=self._tenant_ids,
             record=self._record_purge,
         )
+        self.subjects = SubjectRequests(self.store, self._audit_of, self._record_erasure)
         self.compliance_manager = ComplianceManager(
             self.settings, self.clock, self._compliance_facts, __version__
         )
@@ -108,6 +110,26 @@ class EngineOrchestrator:
             chains = {t: (await security.trail.verify(t)).ok for t in tenants}
         keys = [k for t in tenants for k in await security.store.list_api_keys(t)]
         return Facts(chains=chains, api_keys=keys, now=self.clock.now())
+
+    async def _audit_of(self, tenant_id: str, actor: str) -> list[AuditEntry]:
+        trail = self.security_manager.trail
+        if trail is None:
+            return []
+        await trail.flush()
+        entries: list[AuditEntry] = []
+        after = None
+        while True:
+            page = await trail.log.list(tenant_id, actor=actor, after_seq=after, limit=1000)
+            entries.extend(page.entries)
+            if page.next_after_seq is None:
+                return entries
+            after = page.next_after_seq
+
+    def _record_erasure(self, tenant_id: str, by: str, subject_sha256: str, deleted: int) -> None:
+        self.security_manager.audit(
+            tenant_id, by, "privacy.erasure",
+            details={"subject_sha256": subject_sha256, "alerts_deleted": deleted},
+        )  # fmt: skip
 
     def _record_purge(self, tenant_id: str, deleted: int, days: float) -> None:
         self.security_manager.audit(

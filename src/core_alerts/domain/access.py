@@ -24,6 +24,8 @@ class Scope(enum.StrEnum):
     KEYS_WRITE = "keys:write"
     USERS_WRITE = "users:write"
     METRICS_READ = "metrics:read"
+    PRIVACY_ADMIN = "privacy:admin"
+    """Export or erase everything about a data subject (GDPR)."""
     TENANTS_ADMIN = "tenants:admin"
     """Platform scope: create, list and disable tenants, and act in any tenant."""
 
@@ -46,6 +48,7 @@ _ADMIN = _RESPONDER | {
     Scope.KEYS_WRITE,
     Scope.USERS_WRITE,
     Scope.METRICS_READ,
+    Scope.PRIVACY_ADMIN,
 }
 
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {

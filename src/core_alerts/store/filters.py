@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from core_alerts.store.ports import AlertQuery
 
 ACTIVE = ("firing", "acknowledged", "suppressed")
@@ -41,4 +43,20 @@ def where_clause(tenant_id: str, query: AlertQuery, now: float) -> tuple[str, li
     if query.after_seq is not None:
         clauses.append("seq < ?")
         params.append(query.after_seq)
+    if query.text:
+        clauses.append(_text_clause(query.text, params))
     return " AND ".join(clauses), params
+
+
+def _text_clause(text: str, params: list[Any]) -> str:
+    """Substring of the JSON text of labels/annotations (as encoded there) or of the title
+    and description; LIKE wildcards in the text are taken literally."""
+
+    def like(value: str) -> str:
+        escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return f"%{escaped.lower()}%"
+
+    as_json = msgspec.json.encode(text).decode()[1:-1]
+    params.extend([like(as_json), like(as_json), like(text), like(text)])
+    columns = ("labels", "annotations", "title", "description")
+    return "(" + " OR ".join(f"lower(CAST({c} AS TEXT)) LIKE ? ESCAPE '\\'" for c in columns) + ")"

@@ -24,6 +24,9 @@ class AlertQuery(msgspec.Struct, kw_only=True):
     """Only alerts that started at or before this time."""
     after_seq: int | None = None
     """Cursor: only alerts older (lower seq) than this one."""
+    text: str | None = None
+    """Only alerts whose labels, annotations, title or description contain this text
+    (case-insensitive for ASCII): how a data subject's alerts are found."""
     limit: int = 100
 
 
@@ -77,6 +80,11 @@ class AlertStore(Protocol):
     async def purge_resolved(self, tenant_id: str, before: float, limit: int) -> int:
         """Delete up to `limit` of the tenant's alerts resolved before `before`, with their
         history and decisions (retention); return how many alerts went."""
+        ...
+
+    async def delete_alerts(self, tenant_id: str, alert_ids: list[str]) -> int:
+        """Delete these alerts of the tenant with their history and decisions (erasure);
+        ids of other tenants or unknown ids are skipped. Returns how many went."""
         ...
 
     async def pending_writes(self) -> int:

@@ -211,12 +211,15 @@ class PostgresAlertStore(GroupCommittedWrites):
                     tenant_id, before, limit,
                 )
             ]  # fmt: skip
-            for table in ("alert_history", "alert_decisions"):
-                await conn.execute(
-                    f"DELETE FROM {table} WHERE tenant_id = $1 AND alert_id = ANY($2::text[])",
-                    tenant_id, ids,
-                )  # fmt: skip
-            return len(ids)
+            return await _delete_dependents(conn, tenant_id, ids)
+
+    async def delete_alerts(self, tenant_id: str, alert_ids: list[str]) -> int:
+        async with self._tx() as conn:
+            rows = await conn.fetch(
+                "DELETE FROM alerts WHERE tenant_id = $1 AND id = ANY($2::text[]) RETURNING id",
+                tenant_id, alert_ids,
+            )  # fmt: skip
+            return await _delete_dependents(conn, tenant_id, [r[0] for r in rows])
 
     async def expire_due(self, limit: int) -> list[tuple[AlertRecord, Transition]]:
         async with self._tx() as conn:
@@ -287,6 +290,16 @@ async def _lock_keys(conn: Any, keys: set[Key]) -> dict[Key, AlertRecord]:
             rec = record_from_row(row)
             found[(rec.tenant_id, rec.fingerprint)] = rec
     return found
+
+
+async def _delete_dependents(conn: Any, tenant_id: str, ids: list[str]) -> int:
+    """History and decisions of deleted alerts; returns how many alerts were deleted."""
+    for table in ("alert_history", "alert_decisions"):
+        await conn.execute(
+            f"DELETE FROM {table} WHERE tenant_id = $1 AND alert_id = ANY($2::text[])",
+            tenant_id, ids,
+        )  # fmt: skip
+    return len(ids)
 
 
 async def _update(conn: Any, records: Iterable[AlertRecord]) -> None:

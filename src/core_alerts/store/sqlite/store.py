@@ -366,22 +366,41 @@ class SqliteAlertStore(GroupCommittedWrites):
                 "AND status = 'resolved' AND resolved_at < ? ORDER BY resolved_at LIMIT ?",
                 (tenant_id, before, limit),
             ).fetchall()
-            ids = [(tenant_id, alert_id) for _, alert_id, _ in rows]
-            conn.executemany("DELETE FROM alert_history WHERE tenant_id = ? AND alert_id = ?", ids)
-            conn.executemany(
-                "DELETE FROM alert_decisions WHERE tenant_id = ? AND alert_id = ?", ids
-            )
-            conn.executemany("DELETE FROM alerts WHERE seq = ?", [(seq,) for seq, _, _ in rows])
-            gone = [(tenant_id, fp) for _, _, fp in rows]
-
-            def forget() -> None:
-                for key in gone:
-                    self._cache.pop(key, None)
-
-            self._after_commit.append(forget)
-            return len(rows)
+            return self._delete_rows(conn, tenant_id, rows)
 
         return await self._write(run)
+
+    async def delete_alerts(self, tenant_id: str, alert_ids: list[str]) -> int:
+        def run(conn: sqlite3.Connection) -> int:
+            self._after_commit.append(self._backlog.flush(conn))
+            found = [
+                row
+                for alert_id in alert_ids
+                for row in conn.execute(
+                    "SELECT seq, id, fingerprint FROM alerts WHERE tenant_id = ? AND id = ?",
+                    (tenant_id, alert_id),
+                )
+            ]
+            return self._delete_rows(conn, tenant_id, found)
+
+        return await self._write(run)
+
+    def _delete_rows(
+        self, conn: sqlite3.Connection, tenant_id: str, rows: list[tuple[int, str, str]]
+    ) -> int:
+        """Delete alert rows (seq, id, fingerprint) with their history and decisions."""
+        ids = [(tenant_id, alert_id) for _, alert_id, _ in rows]
+        conn.executemany("DELETE FROM alert_history WHERE tenant_id = ? AND alert_id = ?", ids)
+        conn.executemany("DELETE FROM alert_decisions WHERE tenant_id = ? AND alert_id = ?", ids)
+        conn.executemany("DELETE FROM alerts WHERE seq = ?", [(seq,) for seq, _, _ in rows])
+        gone = [(tenant_id, fp) for _, _, fp in rows]
+
+        def forget() -> None:
+            for key in gone:
+                self._cache.pop(key, None)
+
+        self._after_commit.append(forget)
+        return len(rows)
 
     async def add_decisions(self, decisions: list[Decision]) -> None:
         if decisions:

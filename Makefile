@@ -21,10 +21,15 @@ $(VENV)/.test: $(BIN)/uv pyproject.toml requirements-test.lock
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@ $(VENV)/.runtime
 
-## Start the service on the embedded default (SQLite under ./var, http://127.0.0.1:$(PORT)).
+## Start the service on the embedded default (SQLite under ./var, http://127.0.0.1:$(PORT));
+## the field-encryption master key is made once in var/master.key unless ALERTS_ENCRYPTION_KEY is set.
 run: $(VENV)/.runtime
 	mkdir -p var
-	$(BIN)/core-alerts serve --port $(PORT)
+	test -s var/master.key || (umask 077 && $(BIN)/python -c \
+	  "from core_alerts.crypto import generate_master_key; print(generate_master_key())" \
+	  > var/master.key)
+	ALERTS_ENCRYPTION_KEY="$${ALERTS_ENCRYPTION_KEY:-$$(cat var/master.key)}" \
+	  $(BIN)/core-alerts serve --port $(PORT)
 
 ## Lint, type check, import layers, then every test (services required in CI).
 test: $(VENV)/.test lint typecheck imports unit

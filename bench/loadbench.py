@@ -44,6 +44,8 @@ PG_URL = f"postgresql://postgres@127.0.0.1:5432/{PG_DB}"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 SERVERS = ("core-sqlite", "core-pg", "alertmanager")
 AM_CONFIG = "route:\n  receiver: blackhole\nreceivers:\n- name: blackhole\n"
+# A fixed, valid master key for field encryption (the service refuses to start without one).
+MASTER_KEY = "bench:Xq1jMx0zq9oIXkJm3Xw8x5oV2r9cT4bY7nR1s6uE0aQ="
 WARMUP_BODY = b'[{"labels": {"alertname": "BenchWarmup", "bench": "warmup"}}]'
 
 # Alerts per run by batch size: every server gets the same traffic (same count, same seed)
@@ -236,6 +238,7 @@ def start_server(name: str, workdir: Path, am_binary: str, src: Path | None) -> 
         env = {k: v for k, v in os.environ.items() if not k.startswith("ALERTS_")}
         env["ALERTS_PORT"] = str(port)
         env["ALERTS_LOG_LEVEL"] = "WARNING"
+        env["ALERTS_ENCRYPTION_KEY"] = MASTER_KEY
         if src is not None:  # another source tree than the installed (editable) one
             env["PYTHONPATH"] = str(src)
         if name == "core-pg":

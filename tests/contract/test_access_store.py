@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -14,7 +15,7 @@ from core_alerts.store import AccessStore
 from core_alerts.store.postgres import PostgresAccessStore
 from core_alerts.store.sqlite import SqliteAccessStore
 
-_TABLES = "api_keys, users, revoked_tokens, signing_keys, tenants"
+_TABLES = "api_keys, users, revoked_tokens, signing_keys, tenants, data_keys"
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -114,3 +115,50 @@ async def test_signing_keys_come_back_newest_first(store: AccessStore) -> None:
     assert await store.signing_keys() == [new, old]
     with pytest.raises(ConflictError):
         await store.add_signing_key(old)
+
+
+# -- data keys of field encryption (the DataKeyStore port) -----------------------------------
+
+
+def dk(tenant: str, version: int, subject: str | None = None, wrapped: bytes | None = b"w") -> Any:
+    from core_alerts.domain.datakeys import WrappedDataKey
+
+    return WrappedDataKey(
+        tenant_id=tenant, subject=subject, version=version,
+        master_key_id="m1" if wrapped else None, wrapped=wrapped,
+    )  # fmt: skip
+
+
+async def test_data_keys_are_added_once_loaded_by_scope_and_replaced_all_or_nothing(
+    store: Any,
+) -> None:
+    await store.add(dk("acme", 1))
+    await store.add(dk("acme", 2))
+    await store.add(dk("acme", 1, subject="ann"))
+    await store.add(dk("beta", 1, wrapped=b"\x00\xff binary"))
+    with pytest.raises(ConflictError):
+        await store.add(dk("acme", 1))
+    assert sorted(k.version for k in await store.load("acme", None)) == [1, 2]
+    assert [k.subject for k in await store.load("acme", "ann")] == ["ann"]
+    assert len(await store.load_tenant("acme")) == 3
+    assert await store.tenant_ids() == ["acme", "beta"]
+    assert (await store.load("beta", None))[0].wrapped == b"\x00\xff binary"
+    with pytest.raises(ConflictError):  # version 9 is not stored: nothing changes
+        await store.replace([dk("acme", 1, wrapped=b"new"), dk("acme", 9)])
+    assert {k.wrapped for k in await store.load("acme", None)} == {b"w"}
+    await store.replace([dk("acme", 1, subject="ann", wrapped=None)])  # a tombstone
+    [shredded] = await store.load("acme", "ann")
+    assert shredded.destroyed and shredded.master_key_id is None
+
+
+async def test_a_field_cipher_on_the_store_survives_rotation(store: Any) -> None:
+    from core_alerts.crypto import FieldCipher, generate_master_key, parse_master_keys
+
+    keyring = parse_master_keys(generate_master_key())
+    cipher = FieldCipher(keyring, store)
+    token = await cipher.encrypt("acme", "alerts", "annotations.token", "fp1", "s3cret")
+    await cipher.data_keys.rotate("acme")
+    newer = await cipher.encrypt("acme", "alerts", "annotations.token", "fp1", "s3cret")
+    assert token != newer and token.split(":")[2] != newer.split(":")[2]
+    fresh = FieldCipher(keyring, store)  # another process: keys come from the database
+    assert await fresh.decrypt("acme", "alerts", "annotations.token", "fp1", token) == "s3cret"

@@ -650,3 +650,45 @@ async def test_delete_alerts_takes_only_the_tenants_own(store, clock):
     assert await store.get("acme", mine.alert_id) is None
     assert await store.history("acme", mine.alert_id) == []
     assert await store.get("beta", theirs.alert_id) is not None
+
+
+async def test_update_annotations_replaces_them_in_the_tenant_only(store, clock):
+    res = await one(store, send(clock, {"alertname": "U"}, annotations={"a": "1", "b": "2"}))
+    assert await store.update_annotations("acme", res.alert_id, {"a": "enc:v1:t2:xyz"})
+    assert (await store.get("acme", res.alert_id)).annotations == {"a": "enc:v1:t2:xyz"}
+    assert not await store.update_annotations("beta", res.alert_id, {"a": "x"})
+    assert not await store.update_annotations("acme", "nope", {"a": "x"})
+    again = await one(store, send(clock, {"alertname": "U"}, annotations={"a": "enc:v1:t2:xyz"}))
+    assert again.occurrences == 2  # later sends still merge into it
+
+
+async def test_postgres_row_level_security_hides_other_tenants_rows(store, target, clock):
+    """The second wall: as the service role, a query without any tenant filter still sees
+    only the rows of the transaction's tenant."""
+    if target.kind != "postgres":
+        pytest.skip("row-level security is a PostgreSQL feature")
+    await one(store, send(clock, {"alertname": "A"}, tenant="acme"))
+    await one(store, send(clock, {"alertname": "B"}, tenant="beta"))
+    conn = await asyncpg.connect(target.where)
+    try:
+
+        async def visible(tenant: str | None) -> list[str]:
+            async with conn.transaction():
+                await conn.execute("SET LOCAL ROLE core_alerts_app")
+                if tenant is not None:
+                    await conn.execute("SELECT set_config('core_alerts.tenant', $1, true)", tenant)
+                rows = await conn.fetch("SELECT tenant_id FROM alerts ORDER BY tenant_id")
+                return [r[0] for r in rows]
+
+        assert await visible("acme") == ["acme"]
+        assert await visible("beta") == ["beta"]
+        assert await visible(None) == []  # no tenant named: nothing
+        assert await visible("*") == ["acme", "beta"]
+        async with conn.transaction():
+            await conn.execute("SET LOCAL ROLE core_alerts_app")
+            await conn.execute("SELECT set_config('core_alerts.tenant', 'acme', true)")
+            deleted = await conn.execute("DELETE FROM alerts WHERE tenant_id = 'beta'")
+        assert deleted == "DELETE 0"  # not even a write reaches another tenant
+    finally:
+        await conn.close()
+    assert (await store.query("beta", AlertQuery(limit=10))).items

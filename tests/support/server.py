@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from core_alerts.crypto import generate_master_key
 from core_alerts.domain.access import ROLE_SCOPES, Role, SigningKey
 from core_alerts.security import TokenService
 from tests.support.services import free_port
@@ -30,6 +31,7 @@ class ServerProcess:
             "ALERTS_DB_PATH": str(workdir / "core-alerts.db"),
             "ALERTS_PORT": str(self.port),
             "ALERTS_JWT_SECRET": self.jwt_secret,
+            "ALERTS_ENCRYPTION_KEY": generate_master_key(),
             **(env or {}),
         }
         self.proc: subprocess.Popen[bytes] | None = None

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from core_alerts.bus import EventBus
 from core_alerts.bus.inproc import InProcessBus
 from core_alerts.config import Settings
 from core_alerts.domain.clock import Clock
+from core_alerts.domain.datakeys import DataKeyStore
 from core_alerts.store import AccessStore, AlertStore, AuditLog
 from core_alerts.telemetry import MetricsCollector
 
@@ -24,6 +27,7 @@ def build_store(settings: Settings, clock: Clock, metrics: MetricsCollector) -> 
             max_group_sends=proc.batch_processing_size,
             max_pending=proc.max_concurrent_alerts,
             on_group=metrics.record_group,
+            app_role=db.app_role,
         )
     from core_alerts.store.sqlite import SqliteAlertStore
 
@@ -41,7 +45,11 @@ def build_bus(settings: Settings) -> EventBus:
     return InProcessBus()
 
 
-def build_access_store(settings: Settings) -> AccessStore:
+class AccessAndKeys(AccessStore, DataKeyStore, Protocol):
+    """Both backends keep credentials and encryption data keys in one store."""
+
+
+def build_access_store(settings: Settings) -> AccessAndKeys:
     db = settings.database
     if db.backend == "postgres":
         from core_alerts.store.postgres import PostgresAccessStore

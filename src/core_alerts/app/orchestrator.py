@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Generator, Mapping
 from typing import Any
+
+import structlog
 
 from core_alerts import __version__
 from core_alerts.app.backends import (
@@ -14,14 +17,18 @@ from core_alerts.app.backends import (
     build_store,
 )
 from core_alerts.compliance import ComplianceManager, Facts, RetentionJob, SubjectRequests
-from core_alerts.config import Settings, load_settings
+from core_alerts.config import SecuritySettings, Settings, load_settings
+from core_alerts.crypto import FieldCipher, parse_master_keys
 from core_alerts.domain.audit import AuditEntry
 from core_alerts.domain.clock import Clock, SystemClock
+from core_alerts.domain.datakeys import DataKeyStore
 from core_alerts.ingest import AlertEngine
 from core_alerts.ingest.formats.registry import build_formats
 from core_alerts.security import AuditTrail, SecurityManager
 from core_alerts.state import StateManager
 from core_alerts.telemetry import MetricsCollector
+
+log = structlog.get_logger(__name__)
 
 
 class _StartHandle:
@@ -32,6 +39,15 @@ class _StartHandle:
 
     def __await__(self) -> Generator[Any, None, None]:
         return self._orchestrator.start().__await__()
+
+
+def _field_cipher(sec: SecuritySettings, keys: DataKeyStore, clock: Clock) -> FieldCipher | None:
+    """The cipher of sensitive fields; None without a master key outside dev mode (the
+    `serve` command refuses to start then; embedded use simply stores nothing encrypted)."""
+    if not sec.encryption_key and not sec.dev_mode:
+        return None
+    ring = parse_master_keys(sec.encryption_key, dev_mode=sec.dev_mode)  # weak: ConfigError
+    return FieldCipher(ring, keys, clock=clock)
 
 
 class EngineOrchestrator:
@@ -50,6 +66,8 @@ class EngineOrchestrator:
         self.metrics = MetricsCollector()
         self.store = build_store(self.settings, self.clock, self.metrics)
         self.bus = build_bus(self.settings)
+        access = build_access_store(self.settings)
+        self.field_cipher = _field_cipher(self.settings.security, access, self.clock)
         self.alert_engine = AlertEngine(
             self.store,
             self.bus,
@@ -57,6 +75,7 @@ class EngineOrchestrator:
             self.metrics,
             self.clock,
             build_formats(self.settings.receivers.generic),
+            cipher=self.field_cipher,
         )
         self.state_manager = StateManager(
             self.store,
@@ -74,9 +93,7 @@ class EngineOrchestrator:
             if sec.audit_enabled
             else None
         )
-        self.security_manager = SecurityManager(
-            sec, build_access_store(self.settings), self.clock, trail=trail
-        )
+        self.security_manager = SecurityManager(sec, access, self.clock, trail=trail)
         self.retention = RetentionJob(
             self.settings.retention,
             self.store,
@@ -84,7 +101,9 @@ class EngineOrchestrator:
             tenants=self._tenant_ids,
             record=self._record_purge,
         )
-        self.subjects = SubjectRequests(self.store, self._audit_of, self._record_erasure)
+        self.subjects = SubjectRequests(
+            self.store, self._audit_of, self._record_erasure, self.alert_engine.sealed.reveal
+        )
         self.compliance_manager = ComplianceManager(
             self.settings, self.clock, self._compliance_facts, __version__
         )
@@ -97,7 +116,27 @@ class EngineOrchestrator:
         }
         self._started = False
         self._lock: asyncio.Lock | None = None
+        self._reseal: asyncio.Task[None] | None = None
         self.alert_engine.before_use = self.start
+
+    async def reseal_all(self) -> dict[str, int]:
+        """Re-encrypt every tenant's values that are not on its active data key."""
+        done = {}
+        for tenant_id in await self._tenant_ids():
+            n = await self.alert_engine.sealed.reseal(self.store, tenant_id)
+            if n:
+                done[tenant_id] = n
+        return done
+
+    async def _reseal_loop(self) -> None:
+        while True:
+            try:
+                done = await self.reseal_all()
+                if done:
+                    log.info("re-encrypted alerts on old data keys", alerts=done)
+            except Exception as exc:  # the next round tries again
+                log.warning("re-encryption failed", error=str(exc))
+            await asyncio.sleep(self.settings.security.reencrypt_interval)
 
     async def _tenant_ids(self) -> list[str]:
         return [t.id for t in await self.security_manager.store.list_tenants()]
@@ -168,6 +207,9 @@ class EngineOrchestrator:
             await self.bus.start()
             self.state_manager.start()
             self.retention.start()
+            if self.field_cipher is not None:
+                await self.field_cipher.data_keys.rewrap_all()  # a new master key was put first
+                self._reseal = asyncio.get_running_loop().create_task(self._reseal_loop())
             self._started = True
 
     async def stop_all(self) -> None:
@@ -176,6 +218,11 @@ class EngineOrchestrator:
             return
         await self.state_manager.stop()
         await self.retention.stop()
+        if self._reseal is not None:
+            self._reseal.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reseal
+            self._reseal = None
         await self.store.close()
         await self.security_manager.close()
         await self.bus.stop()

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from core_alerts.app import EngineOrchestrator
 
 from core_alerts.cli import access, alerts
+from core_alerts.cli.output import fail
 from core_alerts.cli.send import send
 
 app = typer.Typer(
@@ -41,6 +42,13 @@ def serve(
     if port:
         overrides.setdefault("server", {})["port"] = port
     orch = EngineOrchestrator(overrides, config_file=str(config) if config else None)
+    if orch.field_cipher is None:
+        fail(
+            "no master key for field encryption: set ALERTS_ENCRYPTION_KEY to 32 random bytes "
+            'in base64 (python -c "import secrets,base64;'
+            'print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())"), '
+            "or security.dev_mode: true for a local experiment"
+        )
     s = orch.settings.server
     url = f"http://{s.host}:{s.port}"
     run_server(orch, on_ready=lambda: _next_steps(url, orch))
@@ -49,6 +57,9 @@ def serve(
 def _next_steps(url: str, orch: EngineOrchestrator) -> str:
     """What to do next; with authentication on, a fresh platform-admin token (shown once)."""
     security = orch.security_manager
+    dev = ""
+    if security.settings.dev_mode:
+        dev = "DEV MODE: weak or missing keys are allowed; never use it in production.\n"
     if security.enabled:
         hours = security.settings.admin_token_ttl / 3600
         access = f"""Admin token (platform admin, valid {hours:g} h, shown only here):
@@ -62,7 +73,7 @@ def _next_steps(url: str, orch: EngineOrchestrator) -> str:
         auth = key = ""
     return f"""core-alerts ready on {url} (Ctrl-C to stop)
 
-{access}
+{dev}{access}
 Send an alert:
   curl -s -XPOST {url}/api/v2/alerts{auth} -H 'content-type: application/json' \\
     -d '[{{"labels": {{"alertname": "DiskFull", "team": "db"}}}}]'

@@ -24,6 +24,8 @@ _PAGE = 500
 AuditOf = Callable[[str, str], Awaitable[list[AuditEntry]]]
 """(tenant, actor) -> the audit entries of that actor."""
 RecordErasure = Callable[[str, str, str, int], None]
+Reveal = Callable[[list[AlertRecord]], Awaitable[list[AlertRecord]]]
+"""Decrypts the encrypted annotations of records (the export shows what is stored)."""
 """(tenant, who asked, subject hash, alerts deleted)."""
 
 
@@ -42,10 +44,17 @@ class SubjectExport(msgspec.Struct, kw_only=True):
 
 
 class SubjectRequests:
-    def __init__(self, store: AlertStore, audit_of: AuditOf, record: RecordErasure) -> None:
+    def __init__(
+        self,
+        store: AlertStore,
+        audit_of: AuditOf,
+        record: RecordErasure,
+        reveal: Reveal | None = None,
+    ) -> None:
         self.store = store
         self._audit_of = audit_of
         self._record = record
+        self._reveal = reveal
 
     async def _alerts(self, tenant_id: str, subject: str) -> list[AlertRecord]:
         if len(subject.strip()) < MIN_SUBJECT:
@@ -65,7 +74,8 @@ class SubjectRequests:
 
     async def export(self, tenant_id: str, subject: str) -> SubjectExport:
         alerts = []
-        for rec in await self._alerts(tenant_id, subject):
+        found = await self._alerts(tenant_id, subject)
+        for rec in await self._reveal(found) if self._reveal else found:
             alerts.append(
                 SubjectAlert(
                     alert=rec,

@@ -33,6 +33,10 @@ class DatabaseSettings(_Section):
     password: str | None = Field(None, description="PostgreSQL password.")
     pool_size: int = Field(8, ge=1, le=256, description="PostgreSQL connections per process.")
     connect_timeout: Duration = Field(5.0, description="Time to wait for a connection.")
+    app_role: str | None = Field(
+        "core_alerts_app",
+        description="PostgreSQL role the service acts as, so row-level security applies.",
+    )
 
     def dsn(self) -> str:
         if self.url:
@@ -168,6 +172,9 @@ class SecuritySettings(_Section):
     credential_burst: float = Field(
         10_000, ge=1, description="Requests one credential may send at once."
     )
+    reencrypt_interval: Duration = Field(
+        60.0, description="How often values on old data keys are re-encrypted (after rotation)."
+    )
     audit_enabled: bool = Field(True, description="Keep the audit trail.")
     audit_key: str | None = Field(
         None,
@@ -190,6 +197,10 @@ class PrivacyRules(_Section):
     patterns: dict[str, str] = Field(
         default_factory=dict,
         description="More kinds: name -> regular expression (RE2 syntax, linear time).",
+    )
+    encrypt_annotations: list[str] = Field(
+        default_factory=list,
+        description="Annotations stored encrypted (AES-256-GCM); needs a master key.",
     )
     fields: list[PrivacyField] = Field(
         default_factory=_text_fields,

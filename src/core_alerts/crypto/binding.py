@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
+from core_alerts.domain.datakeys import data_key_id as data_key_id  # re-exported
 from core_alerts.domain.errors import ValidationFailed
 
 RowId = str | int | UUID
@@ -44,11 +45,6 @@ class FieldRef:
         """A short location for error messages (never the value)."""
         where = f"tenant {self.tenant_id!r}, {self.table}.{self.column}, row {self.row_id!s}"
         return f"{where}, subject {self.subject!r}" if self.subject else where
-
-
-def data_key_id(version: int, subject: str | None) -> str:
-    """`t<version>` for a tenant's data key, `s<version>` for a subject's."""
-    return f"{'s' if subject else 't'}{version}"
 
 
 def field_aad(ref: FieldRef, key_id: str) -> bytes:

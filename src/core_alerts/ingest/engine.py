@@ -11,6 +11,7 @@ import msgspec
 
 from core_alerts.bus import EventBus
 from core_alerts.config import Settings
+from core_alerts.crypto import FieldCipher
 from core_alerts.domain.alert import Alert, AlertStatus
 from core_alerts.domain.clock import Clock
 from core_alerts.domain.errors import AlertNotFound, StorageUnavailable
@@ -21,6 +22,7 @@ from core_alerts.domain.record import AlertRecord, Decision, Transition
 from core_alerts.ingest.formats.registry_types import Decoder
 from core_alerts.ingest.normalize import SourceContext, normalize
 from core_alerts.ingest.privacy import build_anonymisers
+from core_alerts.ingest.sealed import SealedFields
 from core_alerts.store import AlertStore
 from core_alerts.telemetry import MetricsCollector
 
@@ -56,6 +58,7 @@ class AlertEngine:
         metrics: MetricsCollector,
         clock: Clock,
         formats: dict[str, Decoder],
+        cipher: FieldCipher | None = None,
     ) -> None:
         self.store = store
         self.bus = bus
@@ -64,6 +67,7 @@ class AlertEngine:
         self.clock = clock
         self.formats = formats
         self._anonymiser = build_anonymisers(settings.privacy)
+        self.sealed = SealedFields(settings.privacy, cipher)
         self.before_use: Callable[[], Awaitable[None]] | None = None
         """Starts the engines on first use when start_all() was not awaited."""
 
@@ -98,6 +102,7 @@ class AlertEngine:
         if not sends:
             return []
         started = time.perf_counter()
+        await self.sealed.seal(sends)
         try:
             results = await self.store.apply_sends(sends)
         except StorageUnavailable:

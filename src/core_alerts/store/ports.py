@@ -82,6 +82,12 @@ class AlertStore(Protocol):
         history and decisions (retention); return how many alerts went."""
         ...
 
+    async def update_annotations(
+        self, tenant_id: str, alert_id: str, annotations: dict[str, str]
+    ) -> bool:
+        """Replace an alert's annotations (re-encryption); False if it is not there."""
+        ...
+
     async def delete_alerts(self, tenant_id: str, alert_ids: list[str]) -> int:
         """Delete these alerts of the tenant with their history and decisions (erasure);
         ids of other tenants or unknown ids are skipped. Returns how many went."""

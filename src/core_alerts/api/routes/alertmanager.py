@@ -122,7 +122,7 @@ async def _active(orch: EngineOrchestrator, tenant: str, filters: list[str]) -> 
                 limit=_PAGE,
             ),
         )
-        out.extend(page.items)
+        out.extend(await orch.alert_engine.sealed.reveal(page.items))
         if page.next_cursor is None:
             return out
         cursor = page.next_cursor

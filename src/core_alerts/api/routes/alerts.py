@@ -120,9 +120,10 @@ async def list_alerts(
     )
     page = await orch.store.query(caller.tenant_id, query)
     now = orch.clock.now()
+    items = await orch.alert_engine.sealed.reveal(page.items)
     return json_response(
         AlertListView(
-            items=[alert_view(r, now) for r in page.items],
+            items=[alert_view(r, now) for r in items],
             next_cursor=_cursor_encode(page.next_cursor),
         )
     )
@@ -132,9 +133,10 @@ async def list_alerts(
     "/{alert_id}", summary="One alert with its history", responses=response_doc(AlertDetailView)
 )
 async def get_alert(alert_id: str, orch: Orch, caller: Reader) -> Response:
-    rec = await orch.store.get(caller.tenant_id, alert_id)
-    if rec is None:
+    found = await orch.store.get(caller.tenant_id, alert_id)
+    if found is None:
         raise AlertNotFound(f"alert {alert_id} not found")
+    [rec] = await orch.alert_engine.sealed.reveal([found])
     history = await orch.store.history(caller.tenant_id, alert_id)
     return json_response(detail_view(rec, history, orch.clock.now()))
 
@@ -146,6 +148,7 @@ async def get_alert(alert_id: str, orch: Orch, caller: Reader) -> Response:
 )
 async def explain_alert(alert_id: str, orch: Orch, caller: Reader) -> Response:
     explanation = await orch.alert_engine.explain(caller.tenant_id, alert_id)
+    [explanation.record] = await orch.alert_engine.sealed.reveal([explanation.record])
     return json_response(explanation_view(explanation))
 
 
@@ -164,7 +167,8 @@ async def _act(
     body = body or ActionBody()
     sm = orch.state_manager
     fn = {"ack": sm.acknowledge, "unack": sm.unacknowledge, "resolve": sm.resolve}[action]
-    rec = await fn(caller.tenant_id, alert_id, actor_of(caller, body.actor), body.comment)
+    changed = await fn(caller.tenant_id, alert_id, actor_of(caller, body.actor), body.comment)
+    [rec] = await orch.alert_engine.sealed.reveal([changed])
     return json_response(alert_view(rec, orch.clock.now()))
 
 

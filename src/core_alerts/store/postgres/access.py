@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import asyncpg
 import msgspec
 
 from core_alerts.domain.access import ApiKeyRecord, SigningKey, Tenant, UserAccount
+from core_alerts.domain.datakeys import WrappedDataKey
 from core_alerts.domain.errors import ConflictError, NotFound, StorageUnavailable
 from core_alerts.store.postgres.schema import migrate, migration_files
 
@@ -154,11 +155,60 @@ class PostgresAccessStore:
         )
         return [SigningKey(**dict(r)) for r in rows]
 
+    # -- field encryption data keys (the DataKeyStore port) -------------------------------
+
+    async def load(self, tenant_id: str, subject: str | None) -> list[WrappedDataKey]:
+        rows = await self._fetch(
+            f"SELECT {_DK_COLUMNS} FROM data_keys WHERE tenant_id = $1 AND subject = $2",
+            tenant_id, subject or "",
+        )  # fmt: skip
+        return [_data_key(r) for r in rows]
+
+    async def load_tenant(self, tenant_id: str) -> list[WrappedDataKey]:
+        rows = await self._fetch(
+            f"SELECT {_DK_COLUMNS} FROM data_keys WHERE tenant_id = $1", tenant_id
+        )
+        return [_data_key(r) for r in rows]
+
+    async def tenant_ids(self) -> list[str]:
+        rows = await self._fetch("SELECT DISTINCT tenant_id FROM data_keys ORDER BY tenant_id")
+        return [r[0] for r in rows]
+
+    async def add(self, key: WrappedDataKey) -> None:
+        await self._execute(
+            f"INSERT INTO data_keys ({_DK_COLUMNS}) VALUES ($1, $2, $3, $4, $5)",
+            key.tenant_id, key.subject or "", key.version, key.master_key_id, key.wrapped,
+        )  # fmt: skip
+
+    async def replace(self, keys: Sequence[WrappedDataKey]) -> None:
+        if self._pool is None:
+            raise StorageUnavailable("the access store is closed")
+        async with self._mapped(), self._pool.acquire() as conn, conn.transaction():
+            for k in keys:
+                status = await conn.execute(
+                    "UPDATE data_keys SET master_key_id = $1, wrapped = $2 "
+                    "WHERE tenant_id = $3 AND subject = $4 AND version = $5",
+                    k.master_key_id, k.wrapped, k.tenant_id, k.subject or "", k.version,
+                )  # fmt: skip
+                if status.endswith(" 0"):
+                    raise ConflictError(f"data key {k.key_id} of {k.tenant_id} is not stored")
+
     async def add_signing_key(self, key: SigningKey) -> None:
         await self._execute(
             "INSERT INTO signing_keys (kid, algorithm, secret, created_at) VALUES ($1, $2, $3, $4)",
             key.kid, key.algorithm, key.secret, key.created_at,
         )  # fmt: skip
+
+
+_DK_COLUMNS = "tenant_id, subject, version, master_key_id, wrapped"
+
+
+def _data_key(row: Any) -> WrappedDataKey:
+    tenant_id, subject, version, master_key_id, wrapped = row
+    return WrappedDataKey(
+        tenant_id=tenant_id, subject=subject or None, version=version,
+        master_key_id=master_key_id, wrapped=None if wrapped is None else bytes(wrapped),
+    )  # fmt: skip
 
 
 def _tenant(row: Any) -> Tenant:

@@ -43,6 +43,7 @@ from core_alerts.store.postgres.schema import (
 from core_alerts.store.rows import (
     decision_from_row,
     decision_params,
+    encode_json,
     history_params,
     insert_params,
     record_from_row,
@@ -92,6 +93,7 @@ class PostgresAlertStore(GroupCommittedWrites):
         max_group_sends: int = 1000,
         max_pending: int = 50_000,
         on_group: Callable[[int, int, float], None] | None = None,
+        app_role: str | None = "core_alerts_app",
     ) -> None:
         self._dsn = dsn
         self._clock = clock or SystemClock()
@@ -99,6 +101,8 @@ class PostgresAlertStore(GroupCommittedWrites):
         self._connect_timeout = connect_timeout
         self._command_timeout = command_timeout
         self._pool: Any = None
+        self._role = app_role
+        self._wall = ""  # set at open: the statement that opens each transaction
         self._committer: GroupCommitter[list[NormalizedAlert], list[IngestResult]] = GroupCommitter(
             self._write_group,
             size_of=len,
@@ -123,6 +127,7 @@ class PostgresAlertStore(GroupCommittedWrites):
             try:
                 async with pool.acquire(timeout=self._connect_timeout) as conn:
                     await migrate(conn, migrations)
+                    self._wall = await _wall_statement(conn, self._role)
             except BaseException:
                 pool.terminate()
                 raise
@@ -147,8 +152,10 @@ class PostgresAlertStore(GroupCommittedWrites):
                 yield conn
 
     @contextlib.asynccontextmanager
-    async def _tx(self) -> AsyncIterator[Any]:
-        async with self._conn("write") as conn, conn.transaction():
+    async def _tx(self, tenant_id: str = "*", what: str = "write") -> AsyncIterator[Any]:
+        """A transaction as the service role, seeing only `tenant_id`'s rows ('*': all)."""
+        async with self._conn(what) as conn, conn.transaction():
+            await conn.execute(self._wall, tenant_id)
             yield conn
 
     async def ping(self) -> None:
@@ -213,6 +220,16 @@ class PostgresAlertStore(GroupCommittedWrites):
             ]  # fmt: skip
             return await _delete_dependents(conn, tenant_id, ids)
 
+    async def update_annotations(
+        self, tenant_id: str, alert_id: str, annotations: dict[str, str]
+    ) -> bool:
+        async with self._tx() as conn:
+            status = await conn.execute(
+                "UPDATE alerts SET annotations = $1::jsonb WHERE tenant_id = $2 AND id = $3",
+                encode_json(annotations), tenant_id, alert_id,
+            )  # fmt: skip
+            return bool(status.endswith(" 1"))
+
     async def delete_alerts(self, tenant_id: str, alert_ids: list[str]) -> int:
         async with self._tx() as conn:
             rows = await conn.fetch(
@@ -241,9 +258,9 @@ class PostgresAlertStore(GroupCommittedWrites):
 
     # -- reads -------------------------------------------------------------------------
 
-    async def _fetch(self, sql: str, *args: Any) -> list[Any]:
-        async with self._conn("read") as conn:
-            rows: list[Any] = await conn.fetch(sql, *args)
+    async def _fetch(self, sql: str, tenant_id: str, *args: Any) -> list[Any]:
+        async with self._tx(tenant_id, "read") as conn:
+            rows: list[Any] = await conn.fetch(sql, tenant_id, *args)
             return rows
 
     async def get(self, tenant_id: str, alert_id: str) -> AlertRecord | None:
@@ -261,7 +278,7 @@ class PostgresAlertStore(GroupCommittedWrites):
     async def query(self, tenant_id: str, query: AlertQuery) -> AlertPage:
         now = self._clock.now()
         pager = Pager(query)
-        async with self._conn("read") as conn:
+        async with self._tx(tenant_id, "read") as conn:
             while True:
                 where, params = where_clause(tenant_id, pager.query, now)
                 sql = numbered(f"{SELECT_ALERTS} WHERE {where} ORDER BY seq DESC LIMIT ?")
@@ -290,6 +307,18 @@ async def _lock_keys(conn: Any, keys: set[Key]) -> dict[Key, AlertRecord]:
             rec = record_from_row(row)
             found[(rec.tenant_id, rec.fingerprint)] = rec
     return found
+
+
+async def _wall_statement(conn: Any, role: str | None) -> str:
+    """`SELECT set_config(...)` that names the transaction's tenant, and takes the service
+    role when it exists and this login may use it (then row-level security applies)."""
+    tenant = "set_config('core_alerts.tenant', $1, true)"
+    if role and await conn.fetchval(
+        "SELECT pg_has_role(current_user, oid, 'MEMBER') FROM pg_roles WHERE rolname = $1", role
+    ):
+        quoted = role.replace("'", "''")
+        return f"SELECT {tenant}, set_config('role', '{quoted}', true)"
+    return f"SELECT {tenant}"
 
 
 async def _delete_dependents(conn: Any, tenant_id: str, ids: list[str]) -> int:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
 
 from core_alerts.domain.access import ApiKeyRecord, SigningKey, Tenant, UserAccount
+from core_alerts.domain.datakeys import WrappedDataKey
 from core_alerts.domain.errors import ConflictError, NotFound, StorageUnavailable
 from core_alerts.store.sqlite.schema import migrate
 
@@ -164,11 +165,66 @@ class SqliteAccessStore:
         )
         return [SigningKey(kid=k, algorithm=a, secret=s, created_at=c) for k, a, s, c in rows]
 
+    # -- field encryption data keys (the DataKeyStore port) -------------------------------
+
+    async def load(self, tenant_id: str, subject: str | None) -> list[WrappedDataKey]:
+        rows = await self._rows(
+            f"SELECT {_DK_COLUMNS} FROM data_keys WHERE tenant_id = ? AND subject = ?",
+            (tenant_id, subject or ""),
+        )
+        return [_data_key(r) for r in rows]
+
+    async def load_tenant(self, tenant_id: str) -> list[WrappedDataKey]:
+        rows = await self._rows(
+            f"SELECT {_DK_COLUMNS} FROM data_keys WHERE tenant_id = ?", (tenant_id,)
+        )
+        return [_data_key(r) for r in rows]
+
+    async def tenant_ids(self) -> list[str]:
+        rows = await self._rows("SELECT DISTINCT tenant_id FROM data_keys ORDER BY tenant_id")
+        return [r[0] for r in rows]
+
+    async def add(self, key: WrappedDataKey) -> None:
+        await self._write(
+            f"INSERT INTO data_keys ({_DK_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+            (key.tenant_id, key.subject or "", key.version, key.master_key_id, key.wrapped),
+        )
+
+    async def replace(self, keys: Sequence[WrappedDataKey]) -> None:
+        def run(conn: sqlite3.Connection) -> None:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for k in keys:
+                    changed = conn.execute(
+                        "UPDATE data_keys SET master_key_id = ?, wrapped = ? "
+                        "WHERE tenant_id = ? AND subject = ? AND version = ?",
+                        (k.master_key_id, k.wrapped, k.tenant_id, k.subject or "", k.version),
+                    ).rowcount
+                    if not changed:
+                        raise ConflictError(f"data key {k.key_id} of {k.tenant_id} is not stored")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+        await self._run(run)
+
     async def add_signing_key(self, key: SigningKey) -> None:
         await self._write(
             "INSERT INTO signing_keys (kid, algorithm, secret, created_at) VALUES (?, ?, ?, ?)",
             (key.kid, key.algorithm, key.secret, key.created_at),
         )
+
+
+def _data_key(row: tuple[Any, ...]) -> WrappedDataKey:
+    tenant_id, subject, version, master_key_id, wrapped = row
+    return WrappedDataKey(
+        tenant_id=tenant_id, subject=subject or None, version=version,
+        master_key_id=master_key_id, wrapped=None if wrapped is None else bytes(wrapped),
+    )  # fmt: skip
+
+
+_DK_COLUMNS = "tenant_id, subject, version, master_key_id, wrapped"
 
 
 def _json(value: object) -> str:

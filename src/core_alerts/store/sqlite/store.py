@@ -370,6 +370,25 @@ class SqliteAlertStore(GroupCommittedWrites):
 
         return await self._write(run)
 
+    async def update_annotations(
+        self, tenant_id: str, alert_id: str, annotations: dict[str, str]
+    ) -> bool:
+        def run(conn: sqlite3.Connection) -> bool:
+            self._after_commit.append(self._backlog.flush(conn))
+            row = conn.execute(
+                f"SELECT {ALERT_COLUMNS} FROM alerts WHERE tenant_id = ? AND id = ?",
+                (tenant_id, alert_id),
+            ).fetchone()
+            if row is None:
+                return False
+            rec = record_from_row(row)
+            rec.annotations = annotations
+            conn.execute(UPDATE_SQL, update_params(rec))
+            self._after_commit.append(lambda: self._cache.__setitem__(_key(rec), rec))
+            return True
+
+        return await self._write(run)
+
     async def delete_alerts(self, tenant_id: str, alert_ids: list[str]) -> int:
         def run(conn: sqlite3.Connection) -> int:
             self._after_commit.append(self._backlog.flush(conn))

@@ -76,6 +76,17 @@ async def store(target: Target, make_store: Callable[[], AlertStore]) -> AsyncIt
     await s.close()
 
 
+@pytest.fixture
+async def pg_store(pg_dsn: str, clock: FixedClock) -> AsyncIterator[AlertStore]:
+    s = PostgresAlertStore(pg_dsn, clock=clock, pool_size=2)
+    await s.open()
+    conn = await asyncpg.connect(pg_dsn)
+    await conn.execute("TRUNCATE alerts, alert_history, alert_decisions RESTART IDENTITY")
+    await conn.close()
+    yield s
+    await s.close()
+
+
 def send(
     clock: FixedClock,
     labels: dict[str, str] | None = None,
@@ -662,14 +673,13 @@ async def test_update_annotations_replaces_them_in_the_tenant_only(store, clock)
     assert again.occurrences == 2  # later sends still merge into it
 
 
-async def test_postgres_row_level_security_hides_other_tenants_rows(store, target, clock):
-    """The second wall: as the service role, a query without any tenant filter still sees
-    only the rows of the transaction's tenant."""
-    if target.kind != "postgres":
-        pytest.skip("row-level security is a PostgreSQL feature")
+async def test_postgres_row_level_security_hides_other_tenants_rows(pg_store, pg_dsn, clock):
+    """The second wall (PostgreSQL only): as the service role, a query without any tenant
+    filter still sees only the rows of the transaction's tenant."""
+    store, target_where = pg_store, pg_dsn
     await one(store, send(clock, {"alertname": "A"}, tenant="acme"))
     await one(store, send(clock, {"alertname": "B"}, tenant="beta"))
-    conn = await asyncpg.connect(target.where)
+    conn = await asyncpg.connect(target_where)
     try:
 
         async def visible(tenant: str | None) -> list[str]:

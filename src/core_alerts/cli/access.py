@@ -4,10 +4,9 @@ configured store directly (the server may be running or not)."""
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
@@ -34,7 +33,7 @@ TtlOpt = Annotated[
 ROLES = "viewer, responder, admin, ingest, platform-admin"
 
 
-def _run(config: Path | None, action: Callable[[SecurityManager], Awaitable[T]]) -> T:
+def run_on_store(config: Path | None, action: Callable[[SecurityManager], Awaitable[T]]) -> T:
     """Open only the credentials store of the configured backend, run `action`, close."""
     from core_alerts.app import EngineOrchestrator
     from core_alerts.domain.errors import CoreAlertsError
@@ -90,7 +89,7 @@ def create_token(
             fail(f"tenant {tenant} does not exist (core-alerts tenants create {tenant})")
         return security.issue_token(tenant, subject, scopes, seconds)[0]
 
-    print(_run(config, issue))
+    print(run_on_store(config, issue))
 
 
 @keys.command("create")
@@ -120,7 +119,7 @@ def create_key(
         note(f"key id {record.id}, scopes {' '.join(record.scopes)} (shown once)")
         return key
 
-    print(_run(config, make))
+    print(run_on_store(config, make))
 
 
 @tenants.command("create")
@@ -130,14 +129,14 @@ def create_tenant(
     config: ConfigOpt = None,
 ) -> None:
     """Create a tenant."""
-    created = _run(config, lambda s: s.create_tenant(tenant_id, name))
+    created = run_on_store(config, lambda s: s.create_tenant(tenant_id, name))
     print(f"created tenant {created.id}")
 
 
 @tenants.command("list")
 def list_tenants(config: ConfigOpt = None) -> None:
     """List tenants and their status."""
-    for t in _run(config, lambda s: s.store.list_tenants()):
+    for t in run_on_store(config, lambda s: s.store.list_tenants()):
         print(f"{t.id}\t{t.status}\t{t.name}")
 
 
@@ -146,7 +145,7 @@ def disable_tenant(tenant_id: str, config: ConfigOpt = None) -> None:
     """Disable a tenant: its credentials stop working (within security.credential_cache)."""
     from core_alerts.domain.access import TenantStatus
 
-    _run(config, lambda s: s.set_tenant_status(tenant_id, TenantStatus.DISABLED))
+    run_on_store(config, lambda s: s.set_tenant_status(tenant_id, TenantStatus.DISABLED))
     print(f"disabled tenant {tenant_id}")
 
 
@@ -155,85 +154,8 @@ def enable_tenant(tenant_id: str, config: ConfigOpt = None) -> None:
     """Enable a disabled tenant."""
     from core_alerts.domain.access import TenantStatus
 
-    _run(config, lambda s: s.set_tenant_status(tenant_id, TenantStatus.ACTIVE))
+    run_on_store(config, lambda s: s.set_tenant_status(tenant_id, TenantStatus.ACTIVE))
     print(f"enabled tenant {tenant_id}")
-
-
-audit = typer.Typer(help="The audit trail: verify the hash chains.", no_args_is_help=True)
-
-
-@audit.command("verify")
-def verify_audit(
-    tenant: Annotated[
-        str | None, typer.Option("--tenant", help="One tenant; every tenant when unset.")
-    ] = None,
-    config: ConfigOpt = None,
-) -> None:
-    """Verify the audit chains; exit 1 naming the first tampered entry of each broken one."""
-
-    async def check(security: SecurityManager) -> list[tuple[str, bool, str]]:
-        if security.trail is None:
-            fail("the audit trail is off (security.audit_enabled: false)")
-        ids = [tenant] if tenant else [t.id for t in await security.store.list_tenants()]
-        results = []
-        for tenant_id in ids:
-            r = await security.trail.verify(tenant_id)
-            what = (
-                f"ok, {r.checked} entries"
-                if r.ok
-                else f"TAMPERED at seq {r.bad_seq} ({r.kind}): {r.reason}"
-            )
-            results.append((tenant_id, r.ok, what))
-        return results
-
-    results = _run(config, check)
-    for tenant_id, _, what in results:
-        print(f"{tenant_id}\t{what}")
-    if not all(ok for _, ok, _ in results):
-        raise typer.Exit(1)
-
-
-compliance = typer.Typer(help="The compliance report.", no_args_is_help=True)
-
-
-@compliance.command("report")
-def compliance_report(
-    fmt: Annotated[str, typer.Option("--format", help="json or html.")] = "json",
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file, not stdout.")
-    ] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if a check fails.")] = False,
-    config: ConfigOpt = None,
-) -> None:
-    """Check the controls this service can evidence against the configured service."""
-    import msgspec
-
-    from core_alerts.app import EngineOrchestrator
-    from core_alerts.compliance import render_html
-
-    if fmt not in ("json", "html"):
-        raise typer.BadParameter("use json or html", param_hint="--format")
-
-    async def build() -> Any:
-        orch = EngineOrchestrator(config_file=str(config) if config else None)
-        await orch.security_manager.open()
-        try:
-            return await orch.compliance_manager.report()
-        finally:
-            await orch.security_manager.close()
-
-    report = asyncio.run(build())
-    text = (
-        render_html(report)
-        if fmt == "html"
-        else msgspec.json.format(msgspec.json.encode(report), indent=2).decode() + "\n"
-    )
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        output.write_text(text, encoding="utf-8")
-    if strict and report.summary.get("fail", 0):
-        raise typer.Exit(1)
 
 
 @keys.command("rotate")

@@ -10,7 +10,7 @@ import typer
 if TYPE_CHECKING:
     from core_alerts.app import EngineOrchestrator
 
-from core_alerts.cli import access, alerts
+from core_alerts.cli import access, alerts, governance
 from core_alerts.cli.output import fail
 from core_alerts.cli.send import send
 
@@ -89,8 +89,8 @@ app.add_typer(alerts.app, name="alerts")
 app.add_typer(access.tokens, name="tokens")
 app.add_typer(access.keys, name="keys")
 app.add_typer(access.tenants, name="tenants")
-app.add_typer(access.audit, name="audit")
-app.add_typer(access.compliance, name="compliance")
+app.add_typer(governance.audit, name="audit")
+app.add_typer(governance.compliance, name="compliance")
 
 
 def run() -> None:

@@ -702,3 +702,27 @@ async def test_postgres_row_level_security_hides_other_tenants_rows(pg_store, pg
     finally:
         await conn.close()
     assert (await store.query("beta", AlertQuery(limit=10))).items
+
+
+async def test_postgres_row_level_security_guards_the_audit_chains(pg_dsn, clock):
+    from core_alerts.domain.audit import AuditDraft
+    from core_alerts.store.postgres import PostgresAuditLog
+
+    log = PostgresAuditLog(pg_dsn, key=b"k" * 32, clock=clock)
+    await log.open()
+    try:
+        for tenant in ("acme", "beta"):
+            await log.append(tenant, [AuditDraft(actor="ann", action="alert.ack")])
+        assert [e.tenant_id for e in (await log.list("beta")).entries] == ["beta"]
+    finally:
+        await log.close()
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        async with conn.transaction():
+            await conn.execute("SET LOCAL ROLE core_alerts_app")
+            await conn.execute("SELECT set_config('core_alerts.tenant', 'acme', true)")
+            seen = await conn.fetch("SELECT DISTINCT tenant_id FROM audit_entries")
+            heads = await conn.fetch("SELECT tenant_id FROM audit_heads")
+        assert [r[0] for r in seen] == ["acme"] and [r[0] for r in heads] == ["acme"]
+    finally:
+        await conn.close()

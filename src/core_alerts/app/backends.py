@@ -65,7 +65,10 @@ def build_audit_log(settings: Settings, clock: Clock, key: bytes | None) -> Audi
     if db.backend == "postgres":
         from core_alerts.store.postgres import PostgresAuditLog
 
-        return PostgresAuditLog(db.dsn(), key=key, clock=clock, connect_timeout=db.connect_timeout)
+        return PostgresAuditLog(
+            db.dsn(), key=key, clock=clock, connect_timeout=db.connect_timeout,
+            app_role=db.app_role,
+        )  # fmt: skip
     from core_alerts.store.sqlite import SqliteAuditLog
 
     return SqliteAuditLog(db.sqlite_path, key=key, clock=clock, synchronous=db.synchronous)

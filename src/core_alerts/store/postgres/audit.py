@@ -35,7 +35,7 @@ from core_alerts.store.audit import (
     make_query,
     page_of,
 )
-from core_alerts.store.postgres.schema import migrate, migration_files, numbered
+from core_alerts.store.postgres.schema import migrate, migration_files, numbered, wall_statement
 
 _PLACEHOLDERS = ", ".join(f"${i}" for i in range(1, len(ENTRY_COLUMNS.split(",")) + 1))
 _INSERT = f"INSERT INTO audit_entries ({ENTRY_COLUMNS}) VALUES ({_PLACEHOLDERS})"
@@ -87,8 +87,11 @@ class PostgresAuditLog:
         pool_size: int = 4,
         connect_timeout: float = 5.0,
         command_timeout: float = 30.0,
+        app_role: str | None = "core_alerts_app",
     ) -> None:
         check_key(key)
+        self._role = app_role
+        self._wall = ""
         self._dsn = dsn
         self._key = key
         self._clock = clock or SystemClock()
@@ -111,6 +114,7 @@ class PostgresAuditLog:
             try:
                 async with pool.acquire(timeout=self._connect_timeout) as conn:
                     await migrate(conn, migrations)
+                    self._wall = await wall_statement(conn, self._role)
             except BaseException:
                 pool.terminate()
                 raise
@@ -124,17 +128,22 @@ class PostgresAuditLog:
             except _UNAVAILABLE:
                 pool.terminate()
 
-    def _acquire(self) -> Any:
+    @contextlib.asynccontextmanager
+    async def _tenant_tx(self, tenant_id: str) -> AsyncIterator[Any]:
+        """A transaction as the service role that sees only `tenant_id`'s chain (RLS)."""
         if self._pool is None:
             raise StorageUnavailable("the audit log is not open")
-        return self._pool.acquire(timeout=self._connect_timeout)
+        pool = self._pool
+        async with pool.acquire(timeout=self._connect_timeout) as conn, conn.transaction():
+            await conn.execute(self._wall, tenant_id)
+            yield conn
 
     async def append(self, tenant_id: str, drafts: Sequence[AuditDraft]) -> list[AuditEntry]:
         check_tenant(tenant_id)
         if not drafts:
             return []
         with _mapped("append to the audit log"):
-            async with self._acquire() as conn, conn.transaction():
+            async with self._tenant_tx(tenant_id) as conn:
                 await conn.execute(_ENSURE_HEAD, tenant_id, GENESIS_HASH)
                 head = _head(await conn.fetchrow(_LOCK_HEAD, tenant_id))
                 entries = seal_entries(
@@ -162,7 +171,7 @@ class PostgresAuditLog:
         )  # fmt: skip
         sql, params = list_sql(query)
         with _mapped("read the audit log"):
-            async with self._acquire() as conn:
+            async with self._tenant_tx(tenant_id) as conn:
                 rows = await conn.fetch(numbered(sql), tenant_id, *params)
         return page_of([entry_from_row(r) for r in rows], query.limit)
 
@@ -171,7 +180,7 @@ class PostgresAuditLog:
         cursor = after_seq
         while True:
             with _mapped("read the audit log"):
-                async with self._acquire() as conn:
+                async with self._tenant_tx(tenant_id) as conn:
                     rows = await conn.fetch(_CHUNK, tenant_id, cursor, STREAM_CHUNK)
             for row in rows:
                 yield entry_from_row(row)
@@ -182,6 +191,6 @@ class PostgresAuditLog:
     async def head(self, tenant_id: str) -> AuditHead | None:
         check_tenant(tenant_id)
         with _mapped("read the audit log"):
-            async with self._acquire() as conn:
+            async with self._tenant_tx(tenant_id) as conn:
                 row = await conn.fetchrow(_HEAD, tenant_id)
         return None if row is None else _head(row)

@@ -144,3 +144,15 @@ async def migrate(conn: asyncpg.Connection, migrations: list[tuple[str, str]]) -
             )
             applied.append(version)
     return applied
+
+
+async def wall_statement(conn: Any, role: str | None) -> str:
+    """`SELECT set_config(...)` that names the transaction's tenant, and takes the service
+    role when it exists and this login may use it (then row-level security applies)."""
+    tenant = "set_config('core_alerts.tenant', $1, true)"
+    if role and await conn.fetchval(
+        "SELECT pg_has_role(current_user, oid, 'MEMBER') FROM pg_roles WHERE rolname = $1", role
+    ):
+        quoted = role.replace("'", "''")
+        return f"SELECT {tenant}, set_config('role', '{quoted}', true)"
+    return f"SELECT {tenant}"

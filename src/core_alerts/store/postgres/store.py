@@ -39,6 +39,7 @@ from core_alerts.store.postgres.schema import (
     migration_files,
     numbered,
     transpose,
+    wall_statement,
 )
 from core_alerts.store.rows import (
     decision_from_row,
@@ -127,7 +128,7 @@ class PostgresAlertStore(GroupCommittedWrites):
             try:
                 async with pool.acquire(timeout=self._connect_timeout) as conn:
                     await migrate(conn, migrations)
-                    self._wall = await _wall_statement(conn, self._role)
+                    self._wall = await wall_statement(conn, self._role)
             except BaseException:
                 pool.terminate()
                 raise
@@ -307,18 +308,6 @@ async def _lock_keys(conn: Any, keys: set[Key]) -> dict[Key, AlertRecord]:
             rec = record_from_row(row)
             found[(rec.tenant_id, rec.fingerprint)] = rec
     return found
-
-
-async def _wall_statement(conn: Any, role: str | None) -> str:
-    """`SELECT set_config(...)` that names the transaction's tenant, and takes the service
-    role when it exists and this login may use it (then row-level security applies)."""
-    tenant = "set_config('core_alerts.tenant', $1, true)"
-    if role and await conn.fetchval(
-        "SELECT pg_has_role(current_user, oid, 'MEMBER') FROM pg_roles WHERE rolname = $1", role
-    ):
-        quoted = role.replace("'", "''")
-        return f"SELECT {tenant}, set_config('role', '{quoted}', true)"
-    return f"SELECT {tenant}"
 
 
 async def _delete_dependents(conn: Any, tenant_id: str, ids: list[str]) -> int:

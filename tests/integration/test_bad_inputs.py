@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import http.client
 import json
+import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -402,3 +403,47 @@ def test_sql_in_matcher_value_is_data(server: ServerProcess) -> None:
     )
     assert resp.status_code in (200, 422), resp.text
     assert alert_count(server.url) == before
+
+
+INJECTIONS = [
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{% for x in range(10**9) %}{% endfor %}",
+    "${jndi:ldap://127.0.0.1:{port}/a}",
+    "$(curl -s http://127.0.0.1:{port}/cmd)",
+    "`wget http://127.0.0.1:{port}/tick`",
+    "; curl http://127.0.0.1:{port}/semi #",
+    "<img src=http://127.0.0.1:{port}/img onerror=alert(1)>",
+    "http://127.0.0.1:{port}/link",
+]
+
+
+def test_template_and_command_injection_strings_are_data_and_call_nobody(
+    server: ServerProcess,
+) -> None:
+    """Stored and shown exactly as sent; nothing is rendered, run or fetched: a canary on
+    loopback named in every payload gets no connection."""
+    canary = socket.socket()
+    canary.bind(("127.0.0.1", 0))
+    canary.listen()
+    canary.setblocking(False)
+    port = canary.getsockname()[1]
+    payloads = [p.replace("{port}", str(port)) for p in INJECTIONS]
+    try:
+        for i, text in enumerate(payloads):
+            body = json.dumps({
+                "title": text, "description": text,
+                "labels": {"alertname": f"Inject{i}", "cmd": text},
+                "annotations": {"summary": text, "runbook": text},
+            }).encode()  # fmt: skip
+            assert post(server.url, V1, body).status_code == 200
+            am = json.dumps([{"labels": {"alertname": f"InjectV2{i}", "cmd": text},
+                              "generatorURL": f"http://127.0.0.1:{port}/g"}]).encode()  # fmt: skip
+            assert post(server.url, V2, am).status_code == 200
+        for i, text in enumerate(payloads):
+            [stored] = find(server.url, f"Inject{i}")
+            assert stored["title"] == stored["description"] == text
+            assert stored["labels"]["cmd"] == stored["annotations"]["runbook"] == text
+        with pytest.raises(BlockingIOError):
+            canary.accept()  # nobody connected
+    finally:
+        canary.close()

@@ -198,6 +198,10 @@ class PrivacyRules(_Section):
         default_factory=dict,
         description="More kinds: name -> regular expression (RE2 syntax, linear time).",
     )
+    name_keys: list[str] = Field(
+        default_factory=list,
+        description="Label/annotation names whose whole value is a person (e.g. user, owner).",
+    )
     encrypt_annotations: list[str] = Field(
         default_factory=list,
         description="Annotations stored encrypted (AES-256-GCM); needs a master key.",

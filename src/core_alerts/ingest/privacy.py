@@ -45,12 +45,19 @@ class Anonymiser:
 
     scrub: Scrub
     fields: frozenset[str]
+    name_keys: frozenset[str] = frozenset()
+    """Pairs under these names hold a person's name: the whole value is replaced."""
+    whole: Scrub = str
 
     def text(self, value: str) -> str:
         return self.scrub(value)
 
     def pairs(self, values: Mapping[str, str]) -> dict[str, str]:
-        return {k: self.scrub(v) for k, v in values.items()}
+        names = self.name_keys
+        return {
+            k: self.whole(v) if k.lower() in names and v else self.scrub(v)
+            for k, v in values.items()
+        }
 
 
 def build_anonymisers(settings: PrivacySettings) -> Callable[[str], Anonymiser | None]:
@@ -75,7 +82,8 @@ def _build(rules: PrivacyRules, key: bytes | None, where: str) -> Anonymiser | N
             kinds.append((name, re2.compile(pattern).sub))
         except re2.error as exc:
             raise ConfigError(f"{where}.patterns.{name}: invalid RE2 pattern: {exc}") from None
-    if not kinds:
+    name_keys = frozenset(k.lower() for k in rules.name_keys)
+    if not kinds and not name_keys:
         return None
 
     def token(kind: str) -> Callable[[object], str]:
@@ -100,4 +108,9 @@ def _build(rules: PrivacyRules, key: bytes | None, where: str) -> Anonymiser | N
             value = sub(replace, value)
         return value
 
-    return Anonymiser(scrub=scrub, fields=frozenset(rules.fields))
+    def whole(value: str) -> str:
+        if key is None:
+            return "<name>"
+        return f"<name:{hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:8]}>"
+
+    return Anonymiser(scrub=scrub, fields=frozenset(rules.fields), name_keys=name_keys, whole=whole)

@@ -242,3 +242,17 @@ async def test_expired_tokens_and_disabled_tenants_are_refused(
     clock.advance(3600 + 31)  # past the lifetime and the leeway
     expired = await raw.get("/api/v1/alerts", headers=viewer)
     assert expired.status_code == 401 and "expired" in expired.json()["detail"]
+
+
+async def test_an_admin_revokes_a_token_by_its_jti(
+    raw: httpx.AsyncClient, world: dict[str, Any], api_orchestrator: EngineOrchestrator
+) -> None:
+    security = api_orchestrator.security_manager
+    token, claims = security.issue_token("acme", "leaked", ROLE_SCOPES[Role.VIEWER])
+    leaked = {"Authorization": f"Bearer {token}"}
+    assert (await raw.get("/api/v1/alerts", headers=leaked)).status_code == 200
+    admin = {"Authorization": f"Bearer {world['tokens'][('acme', Role.ADMIN)]}"}
+    body = {"jti": claims.jti, "expires_at": claims.expires_at}
+    assert (await raw.post("/api/v1/auth/revoke", json=body, headers=admin)).status_code == 204
+    refused = await raw.get("/api/v1/alerts", headers=leaked)
+    assert refused.status_code == 401 and "revoked" in refused.json()["detail"]

@@ -87,3 +87,19 @@ def test_detectors_replace_addresses_and_leave_look_alikes(text: str, expected: 
     anon = build_anonymisers(PrivacySettings(detect=["email", "ipv4", "ipv6"]))("default")
     assert anon is not None
     assert anon.text(text) == expected
+
+
+def test_values_under_name_keys_are_replaced_whole_with_a_stable_pseudonym() -> None:
+    from core_alerts.config.settings import PrivacySettings
+    from core_alerts.ingest.privacy import build_anonymisers
+
+    anon = build_anonymisers(PrivacySettings(name_keys=["User", "owner"], pseudonym_key="p" * 32))(
+        "default"
+    )
+    assert anon is not None
+    out = anon.pairs({"user": "Ann Smith", "Owner": "bob", "team": "db", "empty": ""})
+    assert out["user"].startswith("<name:") and out["Owner"].startswith("<name:")
+    assert out["team"] == "db" and out["empty"] == ""
+    assert anon.pairs({"user": "Ann Smith"})["user"] == out["user"]  # stable: dedup still works
+    plain = build_anonymisers(PrivacySettings(name_keys=["user"]))("default")
+    assert plain is not None and plain.pairs({"user": "Ann"}) == {"user": "<name>"}

@@ -154,6 +154,19 @@ async def logout(caller: AnyCaller, orch: Orch) -> Response:
     return Response(status_code=204)
 
 
+class RevokeBody(_Body):
+    jti: str = Field(min_length=1, max_length=128, description="The token's `jti` claim.")
+    expires_at: float | None = Field(
+        None, description="The token's `exp`; kept until then (default: the longest lifetime)."
+    )
+
+
+@router.post("/auth/revoke", status_code=204, summary="Revoke a token by its jti")
+async def revoke(body: RevokeBody, orch: Orch, caller: KeyAdmin) -> Response:
+    await orch.security_manager.revoke_token(caller.principal, body.jti, body.expires_at)
+    return Response(status_code=204)
+
+
 # -- tenants ------------------------------------------------------------------------------
 
 

@@ -51,7 +51,7 @@ async def authorize(
     if not security.enabled:
         tenant = x_tenant_id or DEFAULT_TENANT
         anonymous = security.anonymous(tenant)
-        security.limit(anonymous, tenant)
+        await security.limit(anonymous, tenant)
         return Caller(anonymous, tenant)
     principal = await security.authenticate(authorization)
     request.state.principal = principal
@@ -64,7 +64,7 @@ async def authorize(
     request.state.tenant_id = tenant
     if not principal.has(scope):
         raise Forbidden(f"this needs the {scope.value} scope", scope=scope.value)
-    security.limit(principal, tenant)
+    await security.limit(principal, tenant)
     return Caller(principal, tenant)
 
 

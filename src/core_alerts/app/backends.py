@@ -9,7 +9,7 @@ from core_alerts.bus.inproc import InProcessBus
 from core_alerts.config import Settings
 from core_alerts.domain.clock import Clock
 from core_alerts.domain.datakeys import DataKeyStore
-from core_alerts.store import AccessStore, AlertStore, AuditLog
+from core_alerts.store import AccessStore, AlertStore, AuditLog, LocalBuckets, TokenBuckets
 from core_alerts.telemetry import MetricsCollector
 
 
@@ -72,3 +72,12 @@ def build_audit_log(settings: Settings, clock: Clock, key: bytes | None) -> Audi
     from core_alerts.store.sqlite import SqliteAuditLog
 
     return SqliteAuditLog(db.sqlite_path, key=key, clock=clock, synchronous=db.synchronous)
+
+
+def build_buckets(settings: Settings) -> TokenBuckets:
+    """Rate-limit buckets: shared through Redis when redis.url is set, else per process."""
+    if settings.redis.url:
+        from core_alerts.store.redis import RedisBuckets
+
+        return RedisBuckets(settings.redis.url)
+    return LocalBuckets()

@@ -13,6 +13,7 @@ from core_alerts import __version__
 from core_alerts.app.backends import (
     build_access_store,
     build_audit_log,
+    build_buckets,
     build_bus,
     build_store,
 )
@@ -93,7 +94,9 @@ class EngineOrchestrator:
             if sec.audit_enabled
             else None
         )
-        self.security_manager = SecurityManager(sec, access, self.clock, trail=trail)
+        self.security_manager = SecurityManager(
+            sec, access, self.clock, trail=trail, buckets=build_buckets(self.settings)
+        )
         self.retention = RetentionJob(
             self.settings.retention,
             self.store,

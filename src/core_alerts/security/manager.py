@@ -36,6 +36,7 @@ from core_alerts.security.ratelimit import RateLimiter
 from core_alerts.security.tokens import TokenClaims, TokenService, check_key, new_hs256_key
 from core_alerts.security.trail import AuditTrail
 from core_alerts.store import AccessStore
+from core_alerts.store.buckets import LocalBuckets, TokenBuckets
 
 TENANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 DEFAULT_TENANT = "default"
@@ -50,6 +51,7 @@ class SecurityManager:
         clock: Clock,
         *,
         trail: AuditTrail | None = None,
+        buckets: TokenBuckets | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -58,9 +60,12 @@ class SecurityManager:
         """The audit trail; None when security.audit_enabled is off."""
         self._tokens: TokenService | None = None
         self._throttle = LoginThrottle(free=settings.login_free_failures)
-        self._tenant_limits = RateLimiter(settings.tenant_rate_limit, settings.tenant_burst)
+        self.buckets = buckets or LocalBuckets()
+        self._tenant_limits = RateLimiter(
+            self.buckets, "tenant", settings.tenant_rate_limit, settings.tenant_burst
+        )
         self._credential_limits = RateLimiter(
-            settings.credential_rate_limit, settings.credential_burst
+            self.buckets, "credential", settings.credential_rate_limit, settings.credential_burst
         )
         self._keys: dict[str, tuple[ApiKeyRecord | None, float]] = {}
         self._tenants: dict[str, tuple[Tenant | None, float]] = {}
@@ -92,6 +97,7 @@ class SecurityManager:
         if self.trail is not None:
             await self.trail.close()
         await self.store.close()
+        await self.buckets.close()
 
     def audit(
         self,
@@ -192,12 +198,12 @@ class SecurityManager:
             user.tenant_id, user.username, scopes, now, self.settings.token_ttl
         )
 
-    def limit(self, principal: Principal, tenant_id: str) -> None:
+    async def limit(self, principal: Principal, tenant_id: str) -> None:
         """Count one request against the tenant's and the credential's limits (429 when over)."""
         now = self.clock.now()
-        self._tenant_limits.take(tenant_id, now, f"tenant {tenant_id}")
+        await self._tenant_limits.take(tenant_id, now, f"tenant {tenant_id}")
         if principal.credential_id:
-            self._credential_limits.take(principal.credential_id, now, "this credential")
+            await self._credential_limits.take(principal.credential_id, now, "this credential")
 
     # -- credentials -------------------------------------------------------------------
 

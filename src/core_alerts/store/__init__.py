@@ -6,6 +6,7 @@ Every call takes the tenant first. Must not import capabilities or the API.
 
 from core_alerts.store.access import AccessStore
 from core_alerts.store.audit import AuditLog, AuditPage, AuditQuery, verify_log
+from core_alerts.store.buckets import LocalBuckets, TokenBuckets
 from core_alerts.store.groupcommit import GroupCommitter
 from core_alerts.store.ports import AlertPage, AlertQuery, AlertStore
 
@@ -18,5 +19,7 @@ __all__ = [
     "AuditPage",
     "AuditQuery",
     "GroupCommitter",
+    "LocalBuckets",
+    "TokenBuckets",
     "verify_log",
 ]

@@ -1,0 +1,42 @@
+"""Token buckets in Redis: one atomic script per take, so all processes share the limits."""
+
+from __future__ import annotations
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from core_alerts.domain.errors import StorageUnavailable
+
+# KEYS[1] bucket; ARGV rate, burst, now, ttl. Returns the wait in milliseconds (0: taken).
+_TAKE = """
+local b = redis.call('HMGET', KEYS[1], 't', 'at')
+local rate, burst, now = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local tokens, at = tonumber(b[1]) or burst, tonumber(b[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
+if tokens < 1 then
+  return math.ceil((1 - tokens) / rate * 1000)
+end
+redis.call('HSET', KEYS[1], 't', tostring(tokens - 1), 'at', tostring(now))
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return 0
+"""
+
+
+class RedisBuckets:
+    def __init__(self, url: str, *, prefix: str = "core-alerts:bucket:") -> None:
+        self._redis = aioredis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._script = self._redis.register_script(_TAKE)
+        self._prefix = prefix
+
+    async def take(self, key: str, rate: float, burst: float, now: float) -> float:
+        ttl = max(1, int(burst / rate) + 1)  # a full bucket needs no key
+        try:
+            wait_ms = await self._script(keys=[self._prefix + key], args=[rate, burst, now, ttl])
+        except RedisError as exc:
+            raise StorageUnavailable(
+                f"Redis cannot serve rate limits: {exc}", retry_after=2
+            ) from None
+        return int(wait_ms) / 1000.0
+
+    async def close(self) -> None:
+        await self._redis.aclose()

@@ -74,3 +74,19 @@ async def test_an_edited_row_is_found_by_the_api_and_the_cli(
     )  # fmt: skip
     assert cli.returncode == 1, cli.stderr
     assert "gamma\tTAMPERED at seq 2 (edited)" in cli.stdout
+
+
+async def test_a_change_is_in_the_chain_before_its_answer(
+    api: httpx.AsyncClient, api_orchestrator: EngineOrchestrator
+) -> None:
+    trail = api_orchestrator.security_manager.trail
+    assert trail is not None
+    await trail.flush()
+    sent = await api.post("/api/v1/alerts", json={"title": "t"}, headers={"X-Tenant-ID": "beta"})
+    await trail.flush()  # ingestion entries are buffered (appended within 0.1 s)
+    alert_id = sent.json()["results"][0]["alert_id"]
+    acked = await api.post(f"/api/v1/alerts/{alert_id}/ack", headers={"X-Tenant-ID": "beta"})
+    assert acked.status_code == 200
+    assert trail.backlog == 0  # a human action: already in the chain
+    entries = (await trail.log.list("beta", action_prefix="api.v1.alerts.ack")).entries
+    assert [e.target_id for e in entries] == [alert_id]

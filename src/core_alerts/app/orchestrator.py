@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Generator, Mapping
 from typing import Any
 
@@ -25,6 +24,7 @@ from core_alerts.domain.clock import Clock, SystemClock
 from core_alerts.domain.datakeys import DataKeyStore
 from core_alerts.ingest import AlertEngine
 from core_alerts.ingest.formats.registry import build_formats
+from core_alerts.pipeline import Periodic
 from core_alerts.security import AuditTrail, SecurityManager
 from core_alerts.state import StateManager
 from core_alerts.telemetry import MetricsCollector
@@ -119,7 +119,12 @@ class EngineOrchestrator:
         }
         self._started = False
         self._lock: asyncio.Lock | None = None
-        self._reseal: asyncio.Task[None] | None = None
+        self._reseal = Periodic(
+            self._reseal_logged,
+            self.settings.security.reencrypt_interval,
+            "re-encryption",
+            run_first=True,
+        )
         self.alert_engine.before_use = self.start
 
     async def reseal_all(self) -> dict[str, int]:
@@ -131,15 +136,10 @@ class EngineOrchestrator:
                 done[tenant_id] = n
         return done
 
-    async def _reseal_loop(self) -> None:
-        while True:
-            try:
-                done = await self.reseal_all()
-                if done:
-                    log.info("re-encrypted alerts on old data keys", alerts=done)
-            except Exception as exc:  # the next round tries again
-                log.warning("re-encryption failed", error=str(exc))
-            await asyncio.sleep(self.settings.security.reencrypt_interval)
+    async def _reseal_logged(self) -> None:
+        done = await self.reseal_all()
+        if done:
+            log.info("re-encrypted alerts on old data keys", alerts=done)
 
     async def _tenant_ids(self) -> list[str]:
         return [t.id for t in await self.security_manager.store.list_tenants()]
@@ -212,7 +212,7 @@ class EngineOrchestrator:
             self.retention.start()
             if self.field_cipher is not None:
                 await self.field_cipher.data_keys.rewrap_all()  # a new master key was put first
-                self._reseal = asyncio.get_running_loop().create_task(self._reseal_loop())
+                self._reseal.start()
             self._started = True
 
     async def stop_all(self) -> None:
@@ -221,11 +221,7 @@ class EngineOrchestrator:
             return
         await self.state_manager.stop()
         await self.retention.stop()
-        if self._reseal is not None:
-            self._reseal.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reseal
-            self._reseal = None
+        await self._reseal.stop()
         await self.store.close()
         await self.security_manager.close()
         await self.bus.stop()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 
 import structlog
 
 from core_alerts.config import RetentionSettings
 from core_alerts.domain.clock import Clock
+from core_alerts.pipeline import Periodic
 from core_alerts.store import AlertStore
 
 log = structlog.get_logger(__name__)
@@ -34,7 +33,7 @@ class RetentionJob:
         self.clock = clock
         self._tenants = tenants
         self._record = record
-        self._task: asyncio.Task[None] | None = None
+        self._runner = Periodic(self._run_logged, settings.interval, "retention", run_first=True)
 
     def days_for(self, tenant_id: str) -> float | None:
         return self.settings.tenants.get(tenant_id, self.settings.resolved_days)
@@ -60,22 +59,13 @@ class RetentionJob:
         return deleted
 
     def start(self) -> None:
-        if self._task is None and (self.settings.resolved_days or self.settings.tenants):
-            self._task = asyncio.get_running_loop().create_task(self._loop())
+        if self.settings.resolved_days or self.settings.tenants:
+            self._runner.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._runner.stop()
 
-    async def _loop(self) -> None:
-        while True:
-            try:
-                deleted = await self.run_once()
-                if deleted:
-                    log.info("retention deleted resolved alerts", deleted=deleted)
-            except Exception as exc:  # the next run tries again
-                log.warning("retention run failed", error=str(exc))
-            await asyncio.sleep(self.settings.interval)
+    async def _run_logged(self) -> None:
+        deleted = await self.run_once()
+        if deleted:
+            log.info("retention deleted resolved alerts", deleted=deleted)

@@ -86,6 +86,11 @@ def _build(rules: PrivacyRules, key: bytes | None, where: str) -> Anonymiser | N
     if not kinds and not name_keys:
         return None
 
+    def pseudonym(kind: str, value: str) -> str:
+        if key is None:
+            return f"<{kind}>"
+        return f"<{kind}:{hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:8]}>"
+
     def token(kind: str) -> Callable[[object], str]:
         confirm = _CONFIRM.get(kind)
 
@@ -93,11 +98,7 @@ def _build(rules: PrivacyRules, key: bytes | None, where: str) -> Anonymiser | N
             text: str = match.group(0)  # type: ignore[attr-defined]
             if confirm is not None and not confirm(text):
                 return text
-            if key is None:
-                return f"<{kind}>"
-            value = text.encode()
-            digest = hmac.new(key, value, hashlib.sha256).hexdigest()[:8]
-            return f"<{kind}:{digest}>"
+            return pseudonym(kind, text)
 
         return replace
 
@@ -108,9 +109,9 @@ def _build(rules: PrivacyRules, key: bytes | None, where: str) -> Anonymiser | N
             value = sub(replace, value)
         return value
 
-    def whole(value: str) -> str:
-        if key is None:
-            return "<name>"
-        return f"<name:{hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:8]}>"
-
-    return Anonymiser(scrub=scrub, fields=frozenset(rules.fields), name_keys=name_keys, whole=whole)
+    return Anonymiser(
+        scrub=scrub,
+        fields=frozenset(rules.fields),
+        name_keys=name_keys,
+        whole=lambda value: pseudonym("name", value),
+    )

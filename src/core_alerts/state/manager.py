@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
-import structlog
-
 from core_alerts.bus import EventBus
 from core_alerts.domain.clock import Clock
-from core_alerts.domain.errors import AlertNotFound, CoreAlertsError
+from core_alerts.domain.errors import AlertNotFound
 from core_alerts.domain.events import AlertChanged
 from core_alerts.domain.lifecycle import HumanAction
 from core_alerts.domain.record import AlertRecord, Transition
+from core_alerts.pipeline import Periodic
 from core_alerts.store import AlertStore
 from core_alerts.telemetry import MetricsCollector
-
-log = structlog.get_logger(__name__)
 
 
 class StateManager:
@@ -33,7 +27,7 @@ class StateManager:
         self.clock = clock
         self.metrics = metrics
         self.expiry_interval = expiry_interval
-        self._task: asyncio.Task[None] | None = None
+        self._sweeper = Periodic(self.expire_due, expiry_interval, "auto-resolve sweep")
 
     async def _act(
         self, tenant_id: str, alert_id: str, action: HumanAction, actor: str, comment: str
@@ -98,20 +92,7 @@ class StateManager:
         )
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._expiry_loop())
+        self._sweeper.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _expiry_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.expiry_interval)
-            try:
-                await self.expire_due()
-            except CoreAlertsError as exc:
-                log.warning("auto-resolve sweep failed", error=exc.message)
+        await self._sweeper.stop()

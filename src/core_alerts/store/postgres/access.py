@@ -12,7 +12,7 @@ import msgspec
 from core_alerts.domain.access import ApiKeyRecord, SigningKey, Tenant, UserAccount
 from core_alerts.domain.datakeys import WrappedDataKey
 from core_alerts.domain.errors import ConflictError, NotFound, StorageUnavailable
-from core_alerts.store.postgres.schema import migrate, migration_files
+from core_alerts.store.postgres.schema import open_migrated_pool
 
 _KEY_COLUMNS = (
     "tenant_id, id, name, secret_hash, scopes, created_by, created_at, expires_at, revoked_at"
@@ -29,13 +29,16 @@ class PostgresAccessStore:
         self._pool: asyncpg.Pool | None = None
 
     async def open(self) -> None:
-        migrations = migration_files()
         async with self._mapped():
-            pool = await asyncpg.create_pool(
-                self._dsn, min_size=1, max_size=2, timeout=self._connect_timeout
+            pool, _ = await open_migrated_pool(
+                self._dsn,
+                min_size=1,
+                max_size=2,
+                connect_timeout=self._connect_timeout,
+                command_timeout=None,
+                app_name="core-alerts-access",
+                role=None,  # credentials are found across tenants: no row-level wall here
             )
-            async with pool.acquire() as conn:
-                await migrate(conn, migrations)
         self._pool = pool
 
     async def close(self) -> None:

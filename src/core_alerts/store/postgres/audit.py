@@ -35,7 +35,7 @@ from core_alerts.store.audit import (
     make_query,
     page_of,
 )
-from core_alerts.store.postgres.schema import migrate, migration_files, numbered, wall_statement
+from core_alerts.store.postgres.schema import numbered, open_migrated_pool
 
 _PLACEHOLDERS = ", ".join(f"${i}" for i in range(1, len(ENTRY_COLUMNS.split(",")) + 1))
 _INSERT = f"INSERT INTO audit_entries ({ENTRY_COLUMNS}) VALUES ({_PLACEHOLDERS})"
@@ -101,23 +101,16 @@ class PostgresAuditLog:
         self._pool: Any = None
 
     async def open(self) -> None:
-        migrations = migration_files()
         with _mapped("connect"):
-            pool = await asyncpg.create_pool(
+            pool, self._wall = await open_migrated_pool(
                 self._dsn,
                 min_size=1,
                 max_size=self._pool_size,
-                timeout=self._connect_timeout,
+                connect_timeout=self._connect_timeout,
                 command_timeout=self._command_timeout,
-                server_settings={"application_name": "core-alerts-audit"},
+                app_name="core-alerts-audit",
+                role=self._role,
             )
-            try:
-                async with pool.acquire(timeout=self._connect_timeout) as conn:
-                    await migrate(conn, migrations)
-                    self._wall = await wall_statement(conn, self._role)
-            except BaseException:
-                pool.terminate()
-                raise
         self._pool = pool
 
     async def close(self) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 
+from core_alerts.domain.errors import ConfigError
 from core_alerts.store.rows import (
     ALERT_COLUMNS,
     DECISION_COLUMNS,
@@ -156,3 +157,39 @@ async def wall_statement(conn: Any, role: str | None) -> str:
         quoted = role.replace("'", "''")
         return f"SELECT {tenant}, set_config('role', '{quoted}', true)"
     return f"SELECT {tenant}"
+
+
+async def open_migrated_pool(
+    dsn: str,
+    *,
+    min_size: int,
+    max_size: int,
+    connect_timeout: float,
+    command_timeout: float | None,
+    app_name: str,
+    role: str | None,
+) -> tuple[Any, str]:
+    """A pool on a migrated schema, and the statement that opens each transaction of the
+    service (see wall_statement). A failure leaves no connection behind."""
+    try:  # read first: a packaging mistake must not look like an unreachable database
+        migrations = migration_files()
+    except OSError as exc:
+        raise ConfigError(
+            f"the schema migrations are missing from this installation: {exc}"
+        ) from None
+    pool = await asyncpg.create_pool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        timeout=connect_timeout,
+        command_timeout=command_timeout,
+        server_settings={"application_name": app_name},
+    )
+    try:
+        async with pool.acquire(timeout=connect_timeout) as conn:
+            await migrate(conn, migrations)
+            wall = await wall_statement(conn, role)
+    except BaseException:
+        pool.terminate()
+        raise
+    return pool, wall

@@ -35,11 +35,9 @@ from core_alerts.store.postgres.schema import (
     LOCK_KEYS,
     SELECT_ALERTS,
     UPDATE_ALERTS,
-    migrate,
-    migration_files,
     numbered,
+    open_migrated_pool,
     transpose,
-    wall_statement,
 )
 from core_alerts.store.rows import (
     decision_from_row,
@@ -115,23 +113,16 @@ class PostgresAlertStore(GroupCommittedWrites):
     # -- connections -------------------------------------------------------------------
 
     async def open(self) -> None:
-        migrations = migration_files()
         with _mapped("connect"):
-            pool = await asyncpg.create_pool(
+            pool, self._wall = await open_migrated_pool(
                 self._dsn,
                 min_size=min(2, self._pool_size),
                 max_size=self._pool_size,
-                timeout=self._connect_timeout,
+                connect_timeout=self._connect_timeout,
                 command_timeout=self._command_timeout,
-                server_settings={"application_name": "core-alerts"},
+                app_name="core-alerts",
+                role=self._role,
             )
-            try:
-                async with pool.acquire(timeout=self._connect_timeout) as conn:
-                    await migrate(conn, migrations)
-                    self._wall = await wall_statement(conn, self._role)
-            except BaseException:
-                pool.terminate()
-                raise
         self._pool = pool
         self._committer.start()
 

@@ -65,3 +65,15 @@ async def test_the_service_shares_its_limits_through_redis_when_configured() -> 
     assert isinstance(shared.security_manager.buckets, RedisBuckets)
     assert isinstance(alone.security_manager.buckets, LocalBuckets)
     await shared.security_manager.buckets.close()
+
+
+async def test_a_dead_redis_falls_back_to_per_process_limits() -> None:
+    from tests.support.services import free_port
+
+    dead = RedisBuckets(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    try:
+        now = 9_000.0
+        assert await dead.take("k", 1.0, 1.0, now) == 0.0  # no error: limits still hold
+        assert await dead.take("k", 1.0, 1.0, now) == pytest.approx(1.0)
+    finally:
+        await dead.close()

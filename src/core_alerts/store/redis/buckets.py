@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import redis.asyncio as aioredis
+import structlog
 from redis.exceptions import RedisError
 
-from core_alerts.domain.errors import StorageUnavailable
+from core_alerts.store.buckets import LocalBuckets
+
+log = structlog.get_logger(__name__)
 
 # KEYS[1] bucket; ARGV rate, burst, now, ttl. Returns the wait in milliseconds (0: taken).
 _TAKE = """
@@ -23,19 +26,28 @@ return 0
 
 
 class RedisBuckets:
+    """While Redis cannot answer, each process falls back to its own buckets (logged): a
+    dead Redis must not turn every request into an error."""
+
     def __init__(self, url: str, *, prefix: str = "core-alerts:bucket:") -> None:
         self._redis = aioredis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._script = self._redis.register_script(_TAKE)
         self._prefix = prefix
+        self._fallback = LocalBuckets()
+        self._failing = False
 
     async def take(self, key: str, rate: float, burst: float, now: float) -> float:
         ttl = max(1, int(burst / rate) + 1)  # a full bucket needs no key
         try:
             wait_ms = await self._script(keys=[self._prefix + key], args=[rate, burst, now, ttl])
         except RedisError as exc:
-            raise StorageUnavailable(
-                f"Redis cannot serve rate limits: {exc}", retry_after=2
-            ) from None
+            if not self._failing:
+                log.warning("Redis cannot serve rate limits; limiting per process", error=str(exc))
+                self._failing = True
+            return await self._fallback.take(key, rate, burst, now)
+        if self._failing:
+            log.info("Redis serves rate limits again")
+            self._failing = False
         return int(wait_ms) / 1000.0
 
     async def close(self) -> None:

@@ -1,7 +1,8 @@
 """core-alerts: self-hosted, multi-tenant alert management.
 
 The seed's public names import from here: Alert, AlertMetadata, AlertSeverity, AlertStatus,
-AlertEngine, StateManager, MetricsCollector, EngineOrchestrator, start_alerts_engines.
+AlertEngine, StateManager, NotificationHub, MetricsCollector, EngineOrchestrator,
+start_alerts_engines.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ _EXPORTS = {
     "AlertStatus": "core_alerts.domain",
     "AlertEngine": "core_alerts.ingest",
     "StateManager": "core_alerts.state",
+    "NotificationHub": "core_alerts.notify",
     "MetricsCollector": "core_alerts.telemetry",
     "EngineOrchestrator": "core_alerts.app",
     "start_alerts_engines": "core_alerts.cli.serve",
@@ -31,6 +33,7 @@ __all__ = [
     "AlertStatus",
     "EngineOrchestrator",
     "MetricsCollector",
+    "NotificationHub",
     "StateManager",
     "__version__",
     "start_alerts_engines",
@@ -41,6 +44,7 @@ if TYPE_CHECKING:
     from core_alerts.cli.serve import start_alerts_engines
     from core_alerts.domain import Alert, AlertMetadata, AlertSeverity, AlertStatus
     from core_alerts.ingest import AlertEngine
+    from core_alerts.notify import NotificationHub
     from core_alerts.state import StateManager
     from core_alerts.telemetry import MetricsCollector
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 
 from core_alerts.domain.access import ApiKeyRecord, SigningKey, Tenant, UserAccount
@@ -14,30 +12,20 @@ from core_alerts.domain.errors import ConflictError, NotFound
 from core_alerts.store import AccessStore
 from core_alerts.store.postgres import PostgresAccessStore
 from core_alerts.store.sqlite import SqliteAccessStore
+from tests.contract.conftest import Target
 
 _TABLES = "api_keys, users, revoked_tokens, signing_keys, tenants, data_keys"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def where(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    # Resolved in a sync fixture: pg_dsn runs asyncio.run(), which a running loop forbids.
-    if request.param == "sqlite":
-        return str(tmp_path / "access.db")
-    return str(request.getfixturevalue("pg_dsn"))
-
-
 @pytest.fixture
-async def store(where: str) -> AsyncIterator[AccessStore]:
+async def store(target: Target) -> AsyncIterator[AccessStore]:
     s: AccessStore
-    if where.startswith("postgresql://"):
-        s = PostgresAccessStore(where)
-        await s.open()
-        conn = await asyncpg.connect(where)
-        await conn.execute(f"TRUNCATE {_TABLES} CASCADE")
-        await conn.close()
+    if target.kind == "postgres":
+        s = PostgresAccessStore(target.where)
     else:
-        s = SqliteAccessStore(where)
-        await s.open()
+        s = SqliteAccessStore(target.where)
+    await s.open()
+    await target.empty(_TABLES)
     yield s
     await s.close()
 

@@ -726,3 +726,14 @@ async def test_postgres_row_level_security_guards_the_audit_chains(pg_dsn, clock
         assert [r[0] for r in seen] == ["acme"] and [r[0] for r in heads] == ["acme"]
     finally:
         await conn.close()
+
+
+async def test_get_many_returns_known_ids_of_the_tenant_only(store, clock):
+    a = await one(store, send(clock, {"alertname": "A"}))
+    b = await one(store, send(clock, {"alertname": "B"}))
+    other = await one(store, send(clock, {"alertname": "A"}, tenant="other"))
+    found = await store.get_many(
+        "acme", [a.alert_id, b.alert_id, other.alert_id, "nope", a.alert_id]
+    )
+    assert sorted(r.id for r in found) == sorted([a.alert_id, b.alert_id])
+    assert await store.get_many("acme", []) == []

@@ -7,7 +7,6 @@ import asyncio
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -29,22 +28,9 @@ from core_alerts.store.postgres.audit import PostgresAuditLog
 from core_alerts.store.postgres.schema import numbered
 from core_alerts.store.sqlite import SqliteAlertStore
 from core_alerts.store.sqlite.audit import SqliteAuditLog
+from tests.contract.conftest import Target
 
 KEY = b"contract-test-audit-key-0123456789"
-
-
-@dataclass
-class Target:
-    kind: str
-    where: str
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def target(request: pytest.FixtureRequest, tmp_path: Any) -> Target:
-    # Resolved in a sync fixture: pg_dsn runs asyncio.run(), which a running loop forbids.
-    if request.param == "sqlite":
-        return Target("sqlite", str(tmp_path / "alerts.db"))
-    return Target("postgres", request.getfixturevalue("pg_dsn"))
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from core_alerts.api.routes import (
     alerts,
     audit,
     compliance,
+    notifications,
     ops,
     privacy,
     receivers,
@@ -47,7 +48,9 @@ def create_app(orchestrator: EngineOrchestrator | None = None) -> FastAPI:
     app.state.orchestrator = orch
     problems.install(app)
     app.add_middleware(AuditMiddleware)
-    for module in (alerts, alertmanager, receivers, access, audit, compliance, privacy, ops):
+    for module in (
+        alerts, alertmanager, receivers, access, audit, compliance, privacy, notifications, ops,
+    ):  # fmt: skip
         app.include_router(module.router)
     _document(app)
     return app

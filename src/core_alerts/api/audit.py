@@ -89,6 +89,7 @@ def _record(scope: Scope, status: int) -> bool:
 def action_of(method: str, template: str) -> str:
     """`POST /api/v1/alerts/{alert_id}/ack` -> `api.v1.alerts.ack.post`: dotted, so a prefix
     filter (`api.v1.alerts`) selects a resource."""
-    words = [w.lower() for w in template.split("/") if w and not w.startswith("{")]
+    # `/-/reload` (Alertmanager's control path) -> `reload.post`.
+    words = [w.lower() for w in template.split("/") if w and w != "-" and not w.startswith("{")]
     cleaned = [re.sub(r"[^a-z0-9_-]", "-", w) for w in words] or ["root"]
     return ".".join([*cleaned, method.lower()])

@@ -9,7 +9,14 @@ from core_alerts.bus.inproc import InProcessBus
 from core_alerts.config import Settings
 from core_alerts.domain.clock import Clock
 from core_alerts.domain.datakeys import DataKeyStore
-from core_alerts.store import AccessStore, AlertStore, AuditLog, LocalBuckets, TokenBuckets
+from core_alerts.store import (
+    AccessStore,
+    AlertStore,
+    AuditLog,
+    LocalBuckets,
+    NotifyStore,
+    TokenBuckets,
+)
 from core_alerts.telemetry import MetricsCollector
 
 
@@ -72,6 +79,19 @@ def build_audit_log(settings: Settings, clock: Clock, key: bytes | None) -> Audi
     from core_alerts.store.sqlite import SqliteAuditLog
 
     return SqliteAuditLog(db.sqlite_path, key=key, clock=clock, synchronous=db.synchronous)
+
+
+def build_notify_store(settings: Settings, clock: Clock) -> NotifyStore:
+    db = settings.database
+    if db.backend == "postgres":
+        from core_alerts.store.postgres import PostgresNotifyStore
+
+        return PostgresNotifyStore(
+            db.dsn(), connect_timeout=db.connect_timeout, app_role=db.app_role, clock=clock
+        )
+    from core_alerts.store.sqlite import SqliteNotifyStore
+
+    return SqliteNotifyStore(db.sqlite_path, synchronous=db.synchronous, clock=clock)
 
 
 def build_buckets(settings: Settings) -> TokenBuckets:

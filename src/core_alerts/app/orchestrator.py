@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Generator, Mapping
 from typing import Any
 
+import msgspec
 import structlog
 
 from core_alerts import __version__
@@ -14,14 +15,18 @@ from core_alerts.app.backends import (
     build_audit_log,
     build_buckets,
     build_bus,
+    build_notify_store,
     build_store,
 )
+from core_alerts.app.notifications import Notifications
 from core_alerts.compliance import ComplianceManager, Facts, RetentionJob, SubjectRequests
 from core_alerts.config import SecuritySettings, Settings, load_settings
 from core_alerts.crypto import FieldCipher, parse_master_keys
 from core_alerts.domain.audit import AuditEntry
 from core_alerts.domain.clock import Clock, SystemClock
 from core_alerts.domain.datakeys import DataKeyStore
+from core_alerts.domain.events import AlertChanged
+from core_alerts.domain.notification import Notification
 from core_alerts.ingest import AlertEngine
 from core_alerts.ingest.formats.registry import build_formats
 from core_alerts.pipeline import Periodic
@@ -110,6 +115,15 @@ class EngineOrchestrator:
         self.compliance_manager = ComplianceManager(
             self.settings, self.clock, self._compliance_facts, __version__
         )
+        self.notifications: Notifications | None = None
+        if self.settings.notifications.enabled:
+            self.notifications = Notifications(
+                self.settings.notifications, self.clock, self.metrics, self.store,
+                build_notify_store(self.settings, self.clock), build_buckets(self.settings),
+                tenants=self._tenant_ids, reveal=self._reveal_notification,
+                cipher=self.field_cipher,
+            )  # fmt: skip
+            self.bus.subscribe(AlertChanged.topic, self.notifications.observe)
         self._engines: dict[str, Any] = {
             "alert_engine": self.alert_engine,
             "state_manager": self.state_manager,
@@ -117,6 +131,8 @@ class EngineOrchestrator:
             "compliance_manager": self.compliance_manager,
             "metrics_collector": self.metrics,
         }
+        if self.notifications is not None:
+            self._engines["notification_hub"] = self.notifications.hub
         self._started = False
         self._lock: asyncio.Lock | None = None
         self._reseal = Periodic(
@@ -140,6 +156,19 @@ class EngineOrchestrator:
         done = await self.reseal_all()
         if done:
             log.info("re-encrypted alerts on old data keys", alerts=done)
+
+    async def _reveal_notification(self, n: Notification) -> Notification:
+        """The notification with its sensitive annotations decrypted, for sending."""
+        sealed = self.alert_engine.sealed
+        alerts = []
+        for a in n.alerts:
+            shown = await sealed.reveal_annotations(
+                n.tenant_id, a.alert_id, a.fingerprint, a.annotations
+            )
+            alerts.append(a if shown is a.annotations else msgspec.structs.replace(
+                a, annotations=shown
+            ))  # fmt: skip
+        return msgspec.structs.replace(n, alerts=tuple(alerts))
 
     async def _tenant_ids(self) -> list[str]:
         return [t.id for t in await self.security_manager.store.list_tenants()]
@@ -207,6 +236,13 @@ class EngineOrchestrator:
             except BaseException:
                 await self.store.close()
                 raise
+            if self.notifications is not None:
+                try:
+                    await self.notifications.start()
+                except BaseException:
+                    await self.security_manager.close()
+                    await self.store.close()
+                    raise
             await self.bus.start()
             self.state_manager.start()
             self.retention.start()
@@ -222,9 +258,11 @@ class EngineOrchestrator:
         await self.state_manager.stop()
         await self.retention.stop()
         await self._reseal.stop()
+        await self.bus.stop()  # hands the last events to the dispatcher
+        if self.notifications is not None:
+            await self.notifications.stop()
         await self.store.close()
         await self.security_manager.close()
-        await self.bus.stop()
         self._started = False
 
     @property

@@ -10,7 +10,7 @@ import typer
 if TYPE_CHECKING:
     from core_alerts.app import EngineOrchestrator
 
-from core_alerts.cli import access, alerts, governance, routes
+from core_alerts.cli import access, alerts, governance, notifications, routes
 from core_alerts.cli.output import fail
 from core_alerts.cli.send import send
 
@@ -92,6 +92,9 @@ app.add_typer(access.tenants, name="tenants")
 app.add_typer(governance.audit, name="audit")
 app.add_typer(governance.compliance, name="compliance")
 app.add_typer(routes.app, name="routes")
+app.add_typer(notifications.dlq, name="dlq")
+app.add_typer(notifications.config, name="config")
+app.add_typer(notifications.template, name="template")
 
 
 def run() -> None:

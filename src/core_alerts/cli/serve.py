@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
+import signal
 import socket
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from typing import Any
 
+import structlog
 import uvicorn
 
 from core_alerts.api import create_app
@@ -15,15 +18,23 @@ from core_alerts.app import EngineOrchestrator
 from core_alerts.telemetry import configure_logging
 
 _GC_GEN0 = 20_000
+log = structlog.get_logger(__name__)
 
 
 class _Server(uvicorn.Server):
     """uvicorn, but a SIGTERM/SIGINT that drained cleanly exits 0 and the banner follows
     readiness."""
 
-    def __init__(self, config: uvicorn.Config, on_ready: Callable[[], str] | None) -> None:
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        on_ready: Callable[[], str] | None,
+        on_hangup: Callable[[], Awaitable[object]] | None = None,
+    ) -> None:
         super().__init__(config)
         self._on_ready = on_ready
+        self._on_hangup = on_hangup
+        self._reloads: set[asyncio.Task[object]] = set()
 
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
@@ -40,8 +51,27 @@ class _Server(uvicorn.Server):
         # allocates thousands of short-lived objects; every gen-0 pass costs time).
         gc.freeze()
         gc.set_threshold(_GC_GEN0, 10, 10)
+        if self._on_hangup is not None:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hangup)
         if self._on_ready and self.started:
             print(self._on_ready(), flush=True)
+
+    def _hangup(self) -> None:
+        """SIGHUP reloads the routing configuration, as it does for Alertmanager."""
+        assert self._on_hangup is not None
+        task = asyncio.ensure_future(self._on_hangup())
+        self._reloads.add(task)
+        task.add_done_callback(self._reloads.discard)
+
+
+async def _reload(orch: EngineOrchestrator) -> None:
+    if orch.notifications is None:
+        return
+    errors = await orch.notifications.reload()
+    if errors:
+        log.error("config reload failed; the previous config stays in force", errors=errors)
+    else:
+        log.info("config reloaded")
 
 
 def serve(orch: EngineOrchestrator, *, on_ready: Callable[[], str] | None = None) -> None:
@@ -59,7 +89,7 @@ def serve(orch: EngineOrchestrator, *, on_ready: Callable[[], str] | None = None
         timeout_graceful_shutdown=int(s.server.graceful_timeout),
         server_header=False,
     )
-    _Server(config, on_ready).run()
+    _Server(config, on_ready, lambda: _reload(orch)).run()
 
 
 def start_alerts_engines(config: Mapping[str, Any] | None = None) -> None:

@@ -228,6 +228,40 @@ class AlertsClient:
         """Resolve an active alert by hand; ApiError 409 if it is already resolved."""
         return await self._act("resolve", alert_id, actor, comment)
 
+    async def notifications(
+        self, *, state: str | None = None, after: str | None = None, limit: int = 100
+    ) -> dict[str, Any]:
+        """A page of notifications (`state="dead"`: the dead letters), oldest first:
+        `{"entries": [...], "next_after": cursor or None}`."""
+        params: dict[str, Any] = {"limit": limit}
+        if state:
+            params["state"] = state
+        if after:
+            params["after"] = after
+        return await self._get("/api/v1/notifications", dict[str, Any], params=params)
+
+    async def replay(self, ids: Sequence[str] | None = None) -> int:
+        """Send dead letters again: these ids, or every one when `ids` is None."""
+        body: dict[str, Any] = {"all": True} if ids is None else {"ids": list(ids)}
+        response = await self._request("POST", "/api/v1/notifications/replay", body=body)
+        return int(msgspec.json.decode(response.content)["replayed"])
+
+    async def get_config(self) -> dict[str, Any]:
+        """The routing config in force: `{"config": yaml text, "source", "version"}`."""
+        return await self._get("/api/v1/config", dict[str, Any])
+
+    async def put_config(self, text: str) -> dict[str, Any]:
+        """Replace the tenant's alertmanager.yml; ApiError 400 names the line at fault."""
+        response = await self._request("PUT", "/api/v1/config", body={"config": text})
+        return dict(msgspec.json.decode(response.content))
+
+    async def routing_test(self, labels: Mapping[str, str]) -> dict[str, Any]:
+        """Which receivers and groups these labels reach."""
+        response = await self._request(
+            "POST", "/api/v1/routing/test", body={"labels": dict(labels)}
+        )
+        return dict(msgspec.json.decode(response.content))
+
     async def health(self) -> dict[str, Any]:
         """Liveness: `{"status": "ok"}` while the process serves requests."""
         return await self._get("/healthz", dict[str, Any])

@@ -250,6 +250,51 @@ class ReceiverSettings(_Section):
     )
 
 
+class NotificationSettings(_Section):
+    config_file: str | None = Field(
+        None,
+        description="An alertmanager.yml for tenants that have not saved their own through "
+        "PUT /api/v1/config (reloaded on SIGHUP and POST /-/reload).",
+    )
+    enabled: bool = Field(True, description="Route, group and deliver notifications.")
+    external_url: str = Field(
+        "", description="This service's URL as receivers should link to it (externalURL)."
+    )
+    max_attempts: int = Field(
+        10, ge=1, le=1000, description="Attempts before a notification goes to the dead letters."
+    )
+    backoff_initial: Duration = Field(1.0, description="Delay before the first retry.")
+    backoff_max: Duration = Field(300.0, description="Longest delay between two attempts.")
+    receiver_rate_limit: float = Field(
+        10.0, gt=0, description="Notifications per second to one receiver (token bucket)."
+    )
+    receiver_burst: float = Field(20.0, ge=1, description="Notifications a receiver takes at once.")
+    tenant_rate_limit: float = Field(
+        50.0, gt=0, description="Notifications per second of one tenant, all receivers together."
+    )
+    tenant_burst: float = Field(100.0, ge=1, description="Notifications a tenant sends at once.")
+    receiver_concurrency: int = Field(
+        4, ge=1, le=64, description="Deliveries in flight to one receiver."
+    )
+    lease: Duration = Field(
+        120.0, description="How long a worker owns a delivery before another may take it."
+    )
+    max_alerts_per_notification: int = Field(
+        1000, ge=1, description="Alerts carried by one notification; the rest are counted."
+    )
+    keep_delivered: Duration = Field(
+        7 * 86400.0, description="How long delivered notifications stay in the history."
+    )
+    outbound_allow: list[str] = Field(
+        default_factory=list,
+        description="Private or loopback destinations receivers may reach anyway "
+        "(CIDRs, host names, '*.suffix').",
+    )
+    outbound_ports: list[int] | None = Field(
+        None, description="Ports receivers may use (unset: any)."
+    )
+
+
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
     format: Literal["json", "console"] = Field("console", description="Log line format.")
@@ -273,6 +318,7 @@ class Settings(_Section):
     retention: RetentionSettings = RetentionSettings()
     compliance: ComplianceSettings = ComplianceSettings()
     receivers: ReceiverSettings = ReceiverSettings()
+    notifications: NotificationSettings = NotificationSettings()
     logging: LoggingSettings = LoggingSettings()
 
     @model_validator(mode="after")

@@ -20,5 +20,7 @@ class AlertChanged(msgspec.Struct, frozen=True, kw_only=True):
     at: float
     labels: dict[str, str] = msgspec.field(default_factory=dict)
     actor: str | None = None
+    starts_at: float | None = None
+    """When the alert started firing (Alertmanager's startsAt), for grouping timers."""
 
     topic: ClassVar[str] = "alerts.changed"

@@ -139,6 +139,7 @@ class AlertEngine:
                 occurrences=res.occurrences,
                 at=now,
                 labels=send.labels,
+                starts_at=send.starts_at,
             )
         return list(latest.values())
 

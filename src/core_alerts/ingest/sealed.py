@@ -106,19 +106,29 @@ class SealedFields:
             return records
         out = []
         for rec in records:
-            sealed = {k: v for k, v in rec.annotations.items() if is_encrypted(v)}
-            if not sealed:
-                out.append(rec)
-                continue
-            shown = dict(rec.annotations)
-            for name, token in sealed.items():
-                try:
-                    shown[name] = await self._cipher.decrypt(
-                        rec.tenant_id, TABLE, f"annotations.{name}", rec.fingerprint, token
-                    )
-                except (DecryptionFailed, MalformedToken) as exc:  # tampered, moved, shredded
-                    log.warning("an encrypted annotation does not decrypt", alert_id=rec.id,
-                                annotation=name, error=exc.message)  # fmt: skip
-                    shown[name] = UNREADABLE
-            out.append(msgspec.structs.replace(rec, annotations=shown))
+            shown = await self.reveal_annotations(
+                rec.tenant_id, rec.id, rec.fingerprint, rec.annotations
+            )
+            out.append(rec if shown is rec.annotations else msgspec.structs.replace(
+                rec, annotations=shown
+            ))  # fmt: skip
         return out
+
+    async def reveal_annotations(
+        self, tenant_id: str, alert_id: str, fingerprint: str, annotations: dict[str, str]
+    ) -> dict[str, str]:
+        """The annotations with encrypted values decrypted (the same dict if none is)."""
+        sealed = {k: v for k, v in annotations.items() if is_encrypted(v)}
+        if self._cipher is None or not sealed:
+            return annotations
+        shown = dict(annotations)
+        for name, token in sealed.items():
+            try:
+                shown[name] = await self._cipher.decrypt(
+                    tenant_id, TABLE, f"annotations.{name}", fingerprint, token
+                )
+            except (DecryptionFailed, MalformedToken) as exc:  # tampered, moved, shredded
+                log.warning("an encrypted annotation does not decrypt", alert_id=alert_id,
+                            annotation=name, error=exc.message)  # fmt: skip
+                shown[name] = UNREADABLE
+        return shown

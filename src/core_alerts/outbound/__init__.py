@@ -9,6 +9,7 @@ from core_alerts.outbound.client import OutboundClient
 from core_alerts.outbound.destination import Destination, parse_destination
 from core_alerts.outbound.errors import BlockReason, FailReason, OutboundBlocked, OutboundFailed
 from core_alerts.outbound.guard import CheckedUrl, validate_url
+from core_alerts.outbound.hostcheck import admit_host
 from core_alerts.outbound.policy import AllowList, OutboundPolicy
 from core_alerts.outbound.redaction import (
     is_sensitive_name,
@@ -32,6 +33,7 @@ __all__ = [
     "OutboundResponse",
     "Resolver",
     "SystemResolver",
+    "admit_host",
     "is_sensitive_name",
     "parse_destination",
     "parse_retry_after",

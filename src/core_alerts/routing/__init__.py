@@ -1,7 +1,8 @@
-"""Alertmanager-compatible routing: load `alertmanager.yml` and walk its route tree.
+"""Alertmanager-compatible routing: load `alertmanager.yml`, walk its route tree, and dispatch.
 
-Owns the configuration model and the routing semantics (matchers, `continue`, inheritance,
-grouping keys). It does not dispatch, group over time, or deliver notifications.
+Owns the configuration model, the routing semantics (matchers, `continue`, inheritance,
+grouping keys), time intervals, and the dispatcher (aggregation groups and their timers).
+It hands group flushes on as domain values; it does not decide dedup or deliver notifications.
 """
 
 from core_alerts.routing.config import (
@@ -12,13 +13,21 @@ from core_alerts.routing.config import (
     load_config,
     load_config_file,
 )
+from core_alerts.routing.dispatch import Dispatcher
 from core_alerts.routing.durations import format_duration, parse_prometheus_duration
+from core_alerts.routing.groups import GroupView, group_key, label_set_text
 from core_alerts.routing.routeconfig import LABEL_NAME, RouteConfig
+from core_alerts.routing.timeintervals import CompiledInterval, TimeRange, compile_time_intervals
+from core_alerts.routing.timers import GroupTimerStore
 from core_alerts.routing.tree import RouteMatch, RouteNode, RouteOptions, RoutingTree
 
 __all__ = [
     "LABEL_NAME",
     "AlertmanagerConfig",
+    "CompiledInterval",
+    "Dispatcher",
+    "GroupTimerStore",
+    "GroupView",
     "InhibitRule",
     "Receiver",
     "RouteConfig",
@@ -27,7 +36,11 @@ __all__ = [
     "RouteOptions",
     "RoutingTree",
     "TimeInterval",
+    "TimeRange",
+    "compile_time_intervals",
     "format_duration",
+    "group_key",
+    "label_set_text",
     "load_config",
     "load_config_file",
     "parse_prometheus_duration",

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from core_alerts.domain.matchers import Matcher
 from core_alerts.routing.config import AlertmanagerConfig
+from core_alerts.routing.quoting import go_quote
 from core_alerts.routing.routeconfig import RouteConfig
 
 DEFAULT_GROUP_WAIT = 30.0
@@ -142,5 +142,4 @@ def _pick(own: float | None, inherited: float) -> float:
 
 
 def _matcher_text(matcher: Matcher) -> str:
-    # Go's %q; JSON string escaping agrees with it for the printable text routes use.
-    return f"{matcher.name}{matcher.op.value}{json.dumps(matcher.value, ensure_ascii=False)}"
+    return f"{matcher.name}{matcher.op.value}{go_quote(matcher.value)}"

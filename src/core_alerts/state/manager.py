@@ -86,6 +86,7 @@ class StateManager:
                     at=now,
                     labels=r.labels,
                     actor=actor,
+                    starts_at=r.starts_at,
                 )
                 for r in records
             ],

@@ -8,6 +8,15 @@ from core_alerts.store.access import AccessStore
 from core_alerts.store.audit import AuditLog, AuditPage, AuditQuery, verify_log
 from core_alerts.store.buckets import LocalBuckets, TokenBuckets
 from core_alerts.store.groupcommit import GroupCommitter
+from core_alerts.store.notify import (
+    GroupState,
+    LogEntry,
+    NotifyStore,
+    OutboxEntry,
+    OutboxPage,
+    OutboxState,
+    StoredConfig,
+)
 from core_alerts.store.ports import AlertPage, AlertQuery, AlertStore
 
 __all__ = [
@@ -19,7 +28,14 @@ __all__ = [
     "AuditPage",
     "AuditQuery",
     "GroupCommitter",
+    "GroupState",
     "LocalBuckets",
+    "LogEntry",
+    "NotifyStore",
+    "OutboxEntry",
+    "OutboxPage",
+    "OutboxState",
+    "StoredConfig",
     "TokenBuckets",
     "verify_log",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 import msgspec
@@ -56,6 +57,10 @@ class AlertStore(Protocol):
         ...
 
     async def get(self, tenant_id: str, alert_id: str) -> AlertRecord | None: ...
+
+    async def get_many(self, tenant_id: str, alert_ids: Sequence[str]) -> list[AlertRecord]:
+        """The alerts with these ids (unknown ids are left out; order not kept)."""
+        ...
 
     async def get_by_fingerprint(self, tenant_id: str, fingerprint: str) -> AlertRecord | None: ...
 

@@ -85,6 +85,51 @@ class MetricsCollector:
             registry=r,
         )
 
+        self.notifications = Counter(
+            "notifications_total",
+            "Delivery attempts, by integration and outcome (delivered, failed, dead, "
+            "rate_limited).",
+            ["integration", "status"],
+            registry=r,
+        )
+        self.notification_latency = Histogram(
+            "notification_latency_seconds",
+            "Duration of one delivery attempt, by integration.",
+            ["integration"],
+            buckets=_FAST_BUCKETS,
+            registry=r,
+        )
+        self.notification_queue = Gauge(
+            "notification_queue_depth",
+            "Notifications waiting for delivery, by tenant.",
+            ["tenant_id"],
+            registry=r,
+        )
+        self.notification_dead = Gauge(
+            "notification_dead_letters",
+            "Notifications in the dead-letter queue, by tenant.",
+            ["tenant_id"],
+            registry=r,
+        )
+        self.notifications_rate_limited = Counter(
+            "notifications_rate_limited_total",
+            "Deliveries postponed by a receiver's or tenant's rate limit.",
+            ["integration", "scope"],
+            registry=r,
+        )
+        self.notification_flushes = Counter(
+            "notification_group_flushes_total",
+            "Aggregation-group flushes, by whether they produced notifications.",
+            ["result"],
+            registry=r,
+        )
+        self.routing_config_reloads = Counter(
+            "routing_config_reloads_total",
+            "Routing configuration loads, by outcome.",
+            ["outcome"],
+            registry=r,
+        )
+
     def record_ingest(
         self,
         tenant_id: str,

@@ -6,6 +6,7 @@ import time
 from typing import Annotated
 
 import msgspec
+import re2
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
@@ -21,6 +22,7 @@ from core_alerts.domain import CoreAlertsError, MalformedInput, ValidationFailed
 from core_alerts.domain.access import Scope
 from core_alerts.domain.record import AlertRecord
 from core_alerts.ingest import PostableAlert
+from core_alerts.routing import RouteMatch, group_key
 from core_alerts.store import AlertQuery
 
 router = APIRouter(prefix="/api/v2", tags=["alertmanager-v2"])
@@ -63,13 +65,10 @@ class AlertGroup(msgspec.Struct):
 _DEFAULT_CONFIG = (
     f"route:\n  receiver: {DEFAULT_RECEIVER}\nreceivers:\n- name: {DEFAULT_RECEIVER}\n"
 )
-_DEFAULT_CONFIG = (
-    f"route:\n  receiver: {DEFAULT_RECEIVER}\nreceivers:\n- name: {DEFAULT_RECEIVER}\n"
-)
 _FAR_FUTURE = 253402300799.0  # 9999-12-31T23:59:59Z: "no end" as Alertmanager shows it
 
 
-def gettable(rec: AlertRecord) -> GettableAlert:
+def gettable(rec: AlertRecord, receivers: list[str] | None = None) -> GettableAlert:
     state = "suppressed" if rec.status == "suppressed" else "active"
     return GettableAlert(  # keys sorted, as Alertmanager's JSON encoder writes them
         labels=dict(sorted(rec.labels.items())),
@@ -78,7 +77,7 @@ def gettable(rec: AlertRecord) -> GettableAlert:
         endsAt=iso(rec.ends_at if rec.ends_at is not None else _FAR_FUTURE) or "",
         updatedAt=iso(rec.updated_at) or "",
         fingerprint=rec.fingerprint,
-        receivers=[Receiver(DEFAULT_RECEIVER)],
+        receivers=[Receiver(r) for r in receivers or [DEFAULT_RECEIVER]],
         status=AlertStatusV2(state=state, silencedBy=[], inhibitedBy=[]),
         generatorURL=rec.generator_url,
     )
@@ -144,7 +143,30 @@ async def get_alerts(
     receiver: str | None = None,
 ) -> Response:
     records = await _active(orch, caller.tenant_id, filter or [])
-    return json_response([gettable(r) for r in records if _wanted(r, active, silenced)])
+    out = []
+    for rec in records:
+        if not _wanted(rec, active, silenced):
+            continue
+        names = list(dict.fromkeys(m.receiver for m in _routes(orch, caller.tenant_id, rec)))
+        if receiver is None or _receiver_matches(receiver, names):
+            out.append(gettable(rec, names))
+    return json_response(out)
+
+
+def _routes(orch: EngineOrchestrator, tenant_id: str, rec: AlertRecord) -> list[RouteMatch]:
+    routing = orch.notifications.routing(tenant_id) if orch.notifications else None
+    if routing is None:
+        return []
+    return routing.tree.route(rec.labels)
+
+
+def _receiver_matches(pattern: str, names: list[str]) -> bool:
+    """Alertmanager's `receiver` filter: a regex, fully anchored."""
+    try:
+        regex = re2.compile(f"^(?:{pattern})$")
+    except re2.error as exc:
+        raise MalformedInput(f"invalid receiver regex: {exc}", field="receiver") from None
+    return any(regex.match(n) for n in names)
 
 
 @router.get(
@@ -166,12 +188,37 @@ async def get_groups(
         for r in await _active(orch, caller.tenant_id, filter or [])
         if _wanted(r, active, silenced)
     ]
-    if not records:
-        return json_response([])
-    group = AlertGroup(
-        labels={}, receiver=Receiver(DEFAULT_RECEIVER), alerts=[gettable(r) for r in records]
-    )
-    return json_response([group])
+    groups: dict[tuple[str, str], AlertGroup] = {}
+    for rec in records:
+        matches = _routes(orch, caller.tenant_id, rec)
+        names = list(dict.fromkeys(m.receiver for m in matches))
+        for m in matches:
+            if receiver is not None and not _receiver_matches(receiver, [m.receiver]):
+                continue
+            key = (group_key(m.route_key, m.group_labels), m.receiver)
+            group = groups.get(key) or groups.setdefault(key, AlertGroup(
+                labels=dict(m.group_labels), receiver=Receiver(m.receiver), alerts=[]
+            ))  # fmt: skip
+            group.alerts.append(gettable(rec, names))
+    if not groups and records and orch.notifications is None:
+        alerts = [gettable(r) for r in records]
+        return json_response(
+            [AlertGroup(labels={}, receiver=Receiver(DEFAULT_RECEIVER), alerts=alerts)]
+        )
+    return json_response(list(groups.values()))
+
+
+@router.get("/receivers", summary="The tenant's receivers", responses=response_doc(list[Receiver]))
+async def get_receivers(orch: Orch, caller: Reader) -> Response:
+    routing = orch.notifications.routing(caller.tenant_id) if orch.notifications else None
+    if routing is None:
+        return json_response([Receiver(DEFAULT_RECEIVER)])
+    return json_response([Receiver(r.name) for r in routing.config.receivers])
+
+
+def _shown_config(orch: EngineOrchestrator, tenant_id: str) -> str:
+    shown = orch.notifications.shown_config(tenant_id) if orch.notifications else None
+    return _DEFAULT_CONFIG if shown is None else shown[0]
 
 
 @router.get("/status", summary="Service status, as Alertmanager reports it")
@@ -187,7 +234,7 @@ async def get_status(orch: Orch, caller: Reader) -> Response:
                 "revision": "",
                 "version": __version__,
             },
-            "config": {"original": _DEFAULT_CONFIG},
+            "config": {"original": _shown_config(orch, caller.tenant_id)},
             "uptime": iso(_STARTED),
         }
     )

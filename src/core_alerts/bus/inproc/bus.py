@@ -25,11 +25,14 @@ class _Subscriber:
         while True:
             batch = await self.queue.get()
             if batch is None:
+                self.queue.task_done()
                 return
             try:
                 await self.handler(batch)
             except Exception:
                 log.exception("bus handler failed", topic=self.topic)
+            finally:
+                self.queue.task_done()
 
 
 class InProcessBus:
@@ -56,6 +59,11 @@ class InProcessBus:
             return
         for sub in self._subs.get(topic, ()):
             sub.queue.put_nowait(events)
+
+    async def join(self) -> None:
+        for subs in list(self._subs.values()):
+            for sub in subs:
+                await sub.queue.join()
 
     async def stop(self) -> None:
         for subs in self._subs.values():

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -11,8 +10,8 @@ import msgspec
 
 from core_alerts.domain.access import ApiKeyRecord, SigningKey, Tenant, UserAccount
 from core_alerts.domain.datakeys import WrappedDataKey
-from core_alerts.domain.errors import ConflictError, NotFound, StorageUnavailable
-from core_alerts.store.postgres.schema import open_migrated_pool
+from core_alerts.domain.errors import ConflictError, NotFound
+from core_alerts.store.postgres.connections import PostgresPool
 
 _KEY_COLUMNS = (
     "tenant_id, id, name, secret_hash, scopes, created_by, created_at, expires_at, revoked_at"
@@ -24,48 +23,29 @@ class PostgresAccessStore:
     """A small pool of its own: credentials are read rarely (callers cache them)."""
 
     def __init__(self, dsn: str, *, connect_timeout: float = 5.0) -> None:
-        self._dsn = dsn
-        self._connect_timeout = connect_timeout
-        self._pool: asyncpg.Pool | None = None
+        self._db = PostgresPool(
+            dsn,
+            store="access store",
+            app_name="core-alerts-access",
+            max_size=2,
+            connect_timeout=connect_timeout,
+            command_timeout=None,
+            role=None,  # credentials are found across tenants: no row-level wall here
+        )
 
     async def open(self) -> None:
-        async with self._mapped():
-            pool, _ = await open_migrated_pool(
-                self._dsn,
-                min_size=1,
-                max_size=2,
-                connect_timeout=self._connect_timeout,
-                command_timeout=None,
-                app_name="core-alerts-access",
-                role=None,  # credentials are found across tenants: no row-level wall here
-            )
-        self._pool = pool
+        await self._db.open()
 
     async def close(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            await pool.close()
-
-    @contextlib.asynccontextmanager
-    async def _mapped(self) -> AsyncIterator[None]:
-        try:
-            yield
-        except asyncpg.UniqueViolationError as exc:
-            raise ConflictError(f"already exists: {exc.detail or exc}") from None
-        except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError) as exc:
-            raise StorageUnavailable(f"PostgreSQL cannot serve: {exc}", retry_after=2) from None
+        await self._db.close()
 
     async def _fetch(self, sql: str, *args: Any) -> list[Any]:
-        if self._pool is None:
-            raise StorageUnavailable("the access store is closed")
-        async with self._mapped():
-            return list(await self._pool.fetch(sql, *args))
+        async with self._db.connection("read the access store", _exists) as conn:
+            return list(await conn.fetch(sql, *args))
 
     async def _execute(self, sql: str, *args: Any) -> str:
-        if self._pool is None:
-            raise StorageUnavailable("the access store is closed")
-        async with self._mapped():
-            return str(await self._pool.execute(sql, *args))
+        async with self._db.connection("write the access store", _exists) as conn:
+            return str(await conn.execute(sql, *args))
 
     # -- tenants -----------------------------------------------------------------------
 
@@ -184,9 +164,7 @@ class PostgresAccessStore:
         )  # fmt: skip
 
     async def replace(self, keys: Sequence[WrappedDataKey]) -> None:
-        if self._pool is None:
-            raise StorageUnavailable("the access store is closed")
-        async with self._mapped(), self._pool.acquire() as conn, conn.transaction():
+        async with self._db.connection("replace data keys", _exists) as conn, conn.transaction():
             for k in keys:
                 status = await conn.execute(
                     "UPDATE data_keys SET master_key_id = $1, wrapped = $2 "
@@ -204,6 +182,10 @@ class PostgresAccessStore:
 
 
 _DK_COLUMNS = "tenant_id, subject, version, master_key_id, wrapped"
+
+
+def _exists(exc: asyncpg.UniqueViolationError) -> ConflictError:
+    return ConflictError(f"already exists: {exc.detail or exc}")
 
 
 def _data_key(row: Any) -> WrappedDataKey:

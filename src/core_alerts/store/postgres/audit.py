@@ -7,12 +7,9 @@ different tenants run in parallel.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
-
-import asyncpg
 
 from core_alerts.domain.audit import (
     GENESIS_HASH,
@@ -24,7 +21,7 @@ from core_alerts.domain.audit import (
     seal_entries,
 )
 from core_alerts.domain.clock import Clock, SystemClock
-from core_alerts.domain.errors import ConfigError, ConflictError, StorageUnavailable
+from core_alerts.domain.errors import ConflictError
 from core_alerts.store.audit import (
     ENTRY_COLUMNS,
     STREAM_CHUNK,
@@ -35,7 +32,8 @@ from core_alerts.store.audit import (
     make_query,
     page_of,
 )
-from core_alerts.store.postgres.schema import numbered, open_migrated_pool
+from core_alerts.store.postgres.connections import PostgresPool
+from core_alerts.store.postgres.schema import numbered
 
 _PLACEHOLDERS = ", ".join(f"${i}" for i in range(1, len(ENTRY_COLUMNS.split(",")) + 1))
 _INSERT = f"INSERT INTO audit_entries ({ENTRY_COLUMNS}) VALUES ({_PLACEHOLDERS})"
@@ -52,23 +50,10 @@ _CHUNK = (
     f"SELECT {ENTRY_COLUMNS} FROM audit_entries WHERE tenant_id = $1 AND seq > $2 "
     "ORDER BY seq LIMIT $3"
 )
-_UNAVAILABLE = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError,
-                OSError, TimeoutError)  # fmt: skip
 
 
-@contextlib.contextmanager
-def _mapped(what: str) -> Iterator[None]:
-    """Translate asyncpg and socket errors into the domain's errors."""
-    try:
-        yield
-    except asyncpg.UniqueViolationError as exc:
-        message = f"the audit head is behind its entries ({exc}); verify the audit trail"
-        raise ConflictError(message) from exc
-    except asyncpg.ClientConfigurationError as exc:
-        raise ConfigError(f"PostgreSQL connection settings are invalid: {exc}") from exc
-    except _UNAVAILABLE as exc:
-        message = f"PostgreSQL cannot {what}: {type(exc).__name__}: {exc}"
-        raise StorageUnavailable(message, retry_after=2) from exc
+def _behind(exc: Exception) -> ConflictError:
+    return ConflictError(f"the audit head is behind its entries ({exc}); verify the audit trail")
 
 
 def _head(row: Any) -> AuditHead:
@@ -90,61 +75,40 @@ class PostgresAuditLog:
         app_role: str | None = "core_alerts_app",
     ) -> None:
         check_key(key)
-        self._role = app_role
-        self._wall = ""
-        self._dsn = dsn
+        self._db = PostgresPool(
+            dsn,
+            store="audit log",
+            app_name="core-alerts-audit",
+            max_size=pool_size,
+            connect_timeout=connect_timeout,
+            command_timeout=command_timeout,
+            role=app_role,
+        )
         self._key = key
         self._clock = clock or SystemClock()
-        self._pool_size = pool_size
-        self._connect_timeout = connect_timeout
-        self._command_timeout = command_timeout
-        self._pool: Any = None
 
     async def open(self) -> None:
-        with _mapped("connect"):
-            pool, self._wall = await open_migrated_pool(
-                self._dsn,
-                min_size=1,
-                max_size=self._pool_size,
-                connect_timeout=self._connect_timeout,
-                command_timeout=self._command_timeout,
-                app_name="core-alerts-audit",
-                role=self._role,
-            )
-        self._pool = pool
+        await self._db.open()
 
     async def close(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            try:
-                await asyncio.wait_for(pool.close(), timeout=self._command_timeout)
-            except _UNAVAILABLE:
-                pool.terminate()
+        await self._db.close()
 
-    @contextlib.asynccontextmanager
-    async def _tenant_tx(self, tenant_id: str) -> AsyncIterator[Any]:
-        """A transaction as the service role that sees only `tenant_id`'s chain (RLS)."""
-        if self._pool is None:
-            raise StorageUnavailable("the audit log is not open")
-        pool = self._pool
-        async with pool.acquire(timeout=self._connect_timeout) as conn, conn.transaction():
-            await conn.execute(self._wall, tenant_id)
-            yield conn
+    def _reading(self, tenant_id: str) -> contextlib.AbstractAsyncContextManager[Any]:
+        """A transaction that sees only `tenant_id`'s chain (row-level security)."""
+        return self._db.transaction(tenant_id, "read the audit log")
 
     async def append(self, tenant_id: str, drafts: Sequence[AuditDraft]) -> list[AuditEntry]:
         check_tenant(tenant_id)
         if not drafts:
             return []
-        with _mapped("append to the audit log"):
-            async with self._tenant_tx(tenant_id) as conn:
-                await conn.execute(_ENSURE_HEAD, tenant_id, GENESIS_HASH)
-                head = _head(await conn.fetchrow(_LOCK_HEAD, tenant_id))
-                entries = seal_entries(
-                    self._key, tenant_id, head if head.seq else None, drafts,
-                    now=self._clock.now(),
-                )  # fmt: skip
-                await conn.executemany(_INSERT, [entry_params(e) for e in entries])
-                await conn.execute(_MOVE_HEAD, tenant_id, entries[-1].seq, entries[-1].hash)
+        async with self._db.transaction(tenant_id, "append to the audit log", _behind) as conn:
+            await conn.execute(_ENSURE_HEAD, tenant_id, GENESIS_HASH)
+            head = _head(await conn.fetchrow(_LOCK_HEAD, tenant_id))
+            entries = seal_entries(
+                self._key, tenant_id, head if head.seq else None, drafts, now=self._clock.now()
+            )
+            await conn.executemany(_INSERT, [entry_params(e) for e in entries])
+            await conn.execute(_MOVE_HEAD, tenant_id, entries[-1].seq, entries[-1].hash)
         return entries
 
     async def list(
@@ -163,18 +127,16 @@ class PostgresAuditLog:
             actor=actor, since=since, until=until,
         )  # fmt: skip
         sql, params = list_sql(query)
-        with _mapped("read the audit log"):
-            async with self._tenant_tx(tenant_id) as conn:
-                rows = await conn.fetch(numbered(sql), tenant_id, *params)
+        async with self._reading(tenant_id) as conn:
+            rows = await conn.fetch(numbered(sql), tenant_id, *params)
         return page_of([entry_from_row(r) for r in rows], query.limit)
 
     async def entries(self, tenant_id: str, *, after_seq: int = 0) -> AsyncIterator[AuditEntry]:
         check_tenant(tenant_id)
         cursor = after_seq
         while True:
-            with _mapped("read the audit log"):
-                async with self._tenant_tx(tenant_id) as conn:
-                    rows = await conn.fetch(_CHUNK, tenant_id, cursor, STREAM_CHUNK)
+            async with self._reading(tenant_id) as conn:
+                rows = await conn.fetch(_CHUNK, tenant_id, cursor, STREAM_CHUNK)
             for row in rows:
                 yield entry_from_row(row)
             if len(rows) < STREAM_CHUNK:
@@ -183,7 +145,6 @@ class PostgresAuditLog:
 
     async def head(self, tenant_id: str) -> AuditHead | None:
         check_tenant(tenant_id)
-        with _mapped("read the audit log"):
-            async with self._tenant_tx(tenant_id) as conn:
-                row = await conn.fetchrow(_HEAD, tenant_id)
+        async with self._reading(tenant_id) as conn:
+            row = await conn.fetchrow(_HEAD, tenant_id)
         return None if row is None else _head(row)

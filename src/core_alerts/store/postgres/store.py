@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import asyncpg
@@ -260,6 +260,14 @@ class PostgresAlertStore(GroupCommittedWrites):
 
     async def get_by_fingerprint(self, tenant_id: str, fingerprint: str) -> AlertRecord | None:
         return await self._one("fingerprint", tenant_id, fingerprint)
+
+    async def get_many(self, tenant_id: str, alert_ids: Sequence[str]) -> list[AlertRecord]:
+        rows = await self._fetch(
+            f"{SELECT_ALERTS} WHERE tenant_id = $1 AND id = ANY($2::text[])",
+            tenant_id,
+            list(dict.fromkeys(alert_ids)),
+        )
+        return [record_from_row(r) for r in rows]
 
     async def _one(self, column: str, tenant_id: str, value: str) -> AlertRecord | None:
         rows = await self._fetch(

@@ -6,6 +6,7 @@ domain.lifecycle.
 
 from core_alerts.store.sqlite.access import SqliteAccessStore
 from core_alerts.store.sqlite.audit import SqliteAuditLog
+from core_alerts.store.sqlite.notify import SqliteNotifyStore
 from core_alerts.store.sqlite.store import SqliteAlertStore
 
-__all__ = ["SqliteAccessStore", "SqliteAlertStore", "SqliteAuditLog"]
+__all__ = ["SqliteAccessStore", "SqliteAlertStore", "SqliteAuditLog", "SqliteNotifyStore"]

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-import threading
-from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
 import msgspec
 
 from core_alerts.domain.access import ApiKeyRecord, SigningKey, Tenant, UserAccount
 from core_alerts.domain.datakeys import WrappedDataKey
-from core_alerts.domain.errors import ConflictError, NotFound, StorageUnavailable
-from core_alerts.store.sqlite.schema import migrate
+from core_alerts.domain.errors import ConflictError, NotFound
+from core_alerts.store.sqlite.connections import SqliteConnections
 
-T = TypeVar("T")
 _KEY_COLUMNS = (
     "tenant_id, id, name, secret_hash, scopes, created_by, created_at, expires_at, revoked_at"
 )
@@ -24,50 +20,22 @@ _USER_COLUMNS = "tenant_id, id, username, password_hash, role, created_at, disab
 
 
 class SqliteAccessStore:
-    """Few, small writes: one connection behind a lock, used from worker threads."""
+    """Few, small writes on the writer thread of SqliteConnections; reads on its reader."""
 
     def __init__(self, path: str) -> None:
-        self._path = path
-        self._conn: sqlite3.Connection | None = None
-        self._lock = threading.Lock()
+        self._db = SqliteConnections(path, name="access", what="access store")
 
     async def open(self) -> None:
-        def setup() -> None:
-            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.execute("PRAGMA busy_timeout=10000")
-            conn.execute("PRAGMA foreign_keys=ON")
-            migrate(conn)
-            self._conn = conn
-
-        await self._run(lambda _: setup(), needs_open=False)
+        await self._db.open()
 
     async def close(self) -> None:
-        if self._conn is not None:
-            conn, self._conn = self._conn, None
-            await asyncio.to_thread(conn.close)
-
-    async def _run(self, fn: Callable[[sqlite3.Connection], T], *, needs_open: bool = True) -> T:
-        def locked() -> T:
-            with self._lock:
-                if needs_open and self._conn is None:
-                    raise StorageUnavailable("the access store is closed")
-                return fn(self._conn)  # type: ignore[arg-type]
-
-        try:
-            return await asyncio.to_thread(locked)
-        except sqlite3.IntegrityError as exc:
-            raise ConflictError(f"already exists: {exc}") from None
-        except sqlite3.OperationalError as exc:
-            raise StorageUnavailable(f"SQLite cannot serve: {exc}", retry_after=2) from None
+        await self._db.close()
 
     async def _write(self, sql: str, params: tuple[Any, ...]) -> int:
-        return await self._run(lambda c: c.execute(sql, params).rowcount)
+        return await self._db.write(lambda c: c.execute(sql, params).rowcount, conflict=_exists)
 
     async def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        return await self._run(lambda c: c.execute(sql, params).fetchall())
+        return await self._db.read(lambda c: c.execute(sql, params).fetchall())
 
     # -- tenants -----------------------------------------------------------------------
 
@@ -192,22 +160,16 @@ class SqliteAccessStore:
 
     async def replace(self, keys: Sequence[WrappedDataKey]) -> None:
         def run(conn: sqlite3.Connection) -> None:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                for k in keys:
-                    changed = conn.execute(
-                        "UPDATE data_keys SET master_key_id = ?, wrapped = ? "
-                        "WHERE tenant_id = ? AND subject = ? AND version = ?",
-                        (k.master_key_id, k.wrapped, k.tenant_id, k.subject or "", k.version),
-                    ).rowcount
-                    if not changed:
-                        raise ConflictError(f"data key {k.key_id} of {k.tenant_id} is not stored")
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+            for k in keys:
+                changed = conn.execute(
+                    "UPDATE data_keys SET master_key_id = ?, wrapped = ? "
+                    "WHERE tenant_id = ? AND subject = ? AND version = ?",
+                    (k.master_key_id, k.wrapped, k.tenant_id, k.subject or "", k.version),
+                ).rowcount
+                if not changed:
+                    raise ConflictError(f"data key {k.key_id} of {k.tenant_id} is not stored")
 
-        await self._run(run)
+        await self._db.write(run, conflict=_exists)
 
     async def add_signing_key(self, key: SigningKey) -> None:
         await self._write(
@@ -225,6 +187,10 @@ def _data_key(row: tuple[Any, ...]) -> WrappedDataKey:
 
 
 _DK_COLUMNS = "tenant_id, subject, version, master_key_id, wrapped"
+
+
+def _exists(exc: sqlite3.IntegrityError) -> ConflictError:
+    return ConflictError(f"already exists: {exc}")
 
 
 def _json(value: object) -> str:

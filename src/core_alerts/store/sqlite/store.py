@@ -8,7 +8,7 @@ import fcntl
 import functools
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, TypeVar
@@ -434,6 +434,21 @@ class SqliteAlertStore(GroupCommittedWrites):
 
     async def get_by_fingerprint(self, tenant_id: str, fingerprint: str) -> AlertRecord | None:
         return await self._one("fingerprint", tenant_id, fingerprint)
+
+    async def get_many(self, tenant_id: str, alert_ids: Sequence[str]) -> list[AlertRecord]:
+        await self.flush()
+        ids = list(dict.fromkeys(alert_ids))
+
+        def run(conn: sqlite3.Connection) -> list[AlertRecord]:
+            found: list[AlertRecord] = []
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ", ".join("?" * len(chunk))
+                sql = f"SELECT {ALERT_COLUMNS} FROM alerts WHERE tenant_id = ? AND id IN ({marks})"
+                found.extend(record_from_row(r) for r in conn.execute(sql, (tenant_id, *chunk)))
+            return found
+
+        return await self._read(run)
 
     async def _one(self, column: str, tenant_id: str, value: str) -> AlertRecord | None:
         await self.flush()

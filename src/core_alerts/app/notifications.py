@@ -1,0 +1,414 @@
+"""Notifications wired together: each tenant's alertmanager.yml -> routing tree, dispatcher
+(groups and timers), NotificationHub (log and outbox) and the delivery worker.
+
+A tenant's config is the one it saved through the API, else the file of
+`notifications.config_file`. A new config is checked whole before it replaces the old one;
+an invalid one changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+import msgspec
+import structlog
+import yaml
+
+from core_alerts.config import NotificationSettings
+from core_alerts.crypto import FieldCipher, is_encrypted
+from core_alerts.domain.clock import Clock
+from core_alerts.domain.errors import ConfigError, CoreAlertsError, ValidationFailed
+from core_alerts.domain.events import AlertChanged
+from core_alerts.domain.notification import Notification
+from core_alerts.domain.record import AlertRecord
+from core_alerts.notify import (
+    ChannelContext,
+    DeliveryPolicy,
+    DeliveryWorker,
+    IntegrationConfig,
+    NotificationHub,
+    TemplateEngine,
+    build_integrations,
+    parse_receiver,
+    redact,
+    restore,
+)
+from core_alerts.outbound import (
+    AllowList,
+    OutboundBlocked,
+    OutboundClient,
+    OutboundPolicy,
+    validate_url,
+)
+from core_alerts.pipeline import Periodic
+from core_alerts.routing import (
+    AlertmanagerConfig,
+    Dispatcher,
+    RouteMatch,
+    RoutingTree,
+    compile_time_intervals,
+    load_config,
+)
+from core_alerts.store import AlertQuery, AlertStore, NotifyStore, StoredConfig, TokenBuckets
+from core_alerts.telemetry import MetricsCollector
+
+log = structlog.get_logger(__name__)
+
+_ACTIVE = ["firing", "acknowledged", "suppressed"]
+_CONFIG_TABLE = "notify_configs"
+DEFAULT_CONFIG = "route:\n  receiver: default\nreceivers:\n  - name: default\n"
+"""In force for tenants without a config of their own when no config file is set: every
+alert is grouped under one receiver that sends nothing."""
+_VERSION_POLL = 5.0
+_GAUGE_INTERVAL = 15.0
+_PURGE_INTERVAL = 3600.0
+
+Reveal = Callable[[Notification], Awaitable[Notification]]
+
+
+@dataclass(frozen=True, slots=True)
+class TenantRouting:
+    """A tenant's config in force."""
+
+    config: AlertmanagerConfig
+    tree: RoutingTree
+    integrations: dict[str, list[IntegrationConfig]]
+    source: str
+    """"api" (saved through the API), "file" (notifications.config_file) or "default"."""
+    version: int = 0
+
+
+def parse_routing(text: str, source: str = "api", version: int = 0) -> TenantRouting:
+    """Check a whole alertmanager.yml: routes, receivers and channel configs, time intervals.
+    Raises ConfigError naming the line (and receiver, integration and field) at fault."""
+    config = load_config(text)
+    integrations = {
+        r.name: parse_receiver(r.name, r.configs, config.global_, r.line) for r in config.receivers
+    }
+    tree = RoutingTree.from_config(config)
+    compile_time_intervals(config.time_intervals)
+    return TenantRouting(config, tree, integrations, source, version)
+
+
+class Notifications:
+    """Owns the notification path of one process."""
+
+    def __init__(
+        self,
+        settings: NotificationSettings,
+        clock: Clock,
+        metrics: MetricsCollector,
+        alerts: AlertStore,
+        store: NotifyStore,
+        buckets: TokenBuckets,
+        *,
+        tenants: Callable[[], Awaitable[list[str]]],
+        reveal: Reveal | None = None,
+        cipher: FieldCipher | None = None,
+    ) -> None:
+        """`cipher` encrypts saved configs at rest (they hold channel secrets)."""
+        self.settings = settings
+        self.clock = clock
+        self.store = store
+        self._alerts = alerts
+        self._metrics = metrics
+        self._tenants = tenants
+        self._cipher = cipher
+        self.templates = TemplateEngine()
+        self.policy = OutboundPolicy(
+            allow=AllowList.parse(settings.outbound_allow),
+            allowed_ports=frozenset(settings.outbound_ports) if settings.outbound_ports else None,
+        )
+        self._http: OutboundClient | None = None
+        self.hub = NotificationHub(
+            store, alerts, clock, metrics,
+            external_url=settings.external_url,
+            max_alerts=settings.max_alerts_per_notification,
+            on_enqueued=self._wake_delivery,
+        )  # fmt: skip
+        self.dispatcher = Dispatcher(clock, on_flush=self.hub.flush, timers=store)
+        self.delivery = DeliveryWorker(
+            store, clock, self.hub.integration, buckets, metrics,
+            DeliveryPolicy(
+                max_attempts=settings.max_attempts,
+                backoff_initial=settings.backoff_initial,
+                backoff_max=settings.backoff_max,
+                receiver_rate=settings.receiver_rate_limit,
+                receiver_burst=settings.receiver_burst,
+                tenant_rate=settings.tenant_rate_limit,
+                tenant_burst=settings.tenant_burst,
+                concurrency=settings.receiver_concurrency,
+                lease=settings.lease,
+            ),
+            owner=f"{socket.gethostname()}:{os.getpid()}",
+            prepare=reveal,
+        )  # fmt: skip
+        self._routing: dict[str, TenantRouting] = {}
+        self._file: TenantRouting | None = None
+        self._stop = asyncio.Event()
+        self._loops: list[asyncio.Task[None]] = []
+        self._jobs = [
+            Periodic(self.delivery.refresh_gauges, _GAUGE_INTERVAL, "notification gauges",
+                     run_first=True),
+            Periodic(self._purge, _PURGE_INTERVAL, "notification purge"),
+            Periodic(self._follow_saved, _VERSION_POLL, "routing config poll"),
+        ]  # fmt: skip
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.store.open()
+        self._http = OutboundClient(self.policy)
+        if self.settings.config_file:
+            self._file = self._read_file()  # a bad file fails the start
+        else:
+            self._file = parse_routing(DEFAULT_CONFIG, source="default")
+        for tenant_id in await self._known_tenants():
+            await self._install_current(tenant_id)
+        await self._restore()
+        self.start_loops()
+
+    def start_loops(self) -> None:
+        """Start the dispatcher's and the delivery worker's loops and the periodic jobs."""
+        self._stop.clear()
+        self._loops = [
+            asyncio.create_task(self.dispatcher.run(self._stop), name="dispatcher"),
+            asyncio.create_task(self.delivery.run(self._stop), name="delivery"),
+        ]
+        for job in self._jobs:
+            job.start()
+
+    async def stop(self) -> None:
+        await self.stop_loops()
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+        await self.store.close()
+
+    async def stop_loops(self) -> None:
+        """Stop the loops (tests then drive dispatch and delivery by hand, on a fake clock)."""
+        self._stop.set()
+        for job in self._jobs:
+            await job.stop()
+        for task in self._loops:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._loops = []
+
+    def _wake_delivery(self) -> None:
+        self.delivery.wake()
+
+    # -- configuration ---------------------------------------------------------------------
+
+    def _read_file(self) -> TenantRouting:
+        path = self.settings.config_file or ""
+        try:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+        except OSError as exc:
+            raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+        try:
+            return parse_routing(text, source="file")
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc.message}", field=exc.field) from None
+
+    def _install(self, tenant_id: str, routing: TenantRouting) -> None:
+        assert self._http is not None, "start() first"
+        ctx = ChannelContext(
+            http=self._http,
+            templates=self.templates,
+            clock=self.clock,
+            external_url=self.settings.external_url,
+            policy=self.policy,
+        )
+        self.hub.set_receivers(
+            tenant_id,
+            {name: build_integrations(cfgs, ctx) for name, cfgs in routing.integrations.items()},
+        )
+        intervals = {t.name: t for t in routing.config.time_intervals}
+        self.dispatcher.set_tree(tenant_id, routing.tree, intervals)
+        self._routing[tenant_id] = routing
+
+    async def _install_current(self, tenant_id: str) -> None:
+        saved = await self.store.get_config(tenant_id)
+        if saved is not None:
+            try:
+                text = await self._unseal(tenant_id, saved.text)
+                self._install(tenant_id, parse_routing(text, "api", saved.version))
+                return
+            except CoreAlertsError as exc:  # unreadable or from another version: keep serving
+                log.error("saved routing config is unusable", tenant=tenant_id, error=exc.message)
+        if self._file is not None:
+            self._install(tenant_id, self._file)
+
+    async def _known_tenants(self) -> list[str]:
+        """Tenants of the access store, with saved configs, or with stored group timers
+        (so a restart finds every group a config routes to)."""
+        saved = await self.store.config_versions()
+        grouped = {g.tenant_id for g in await self.store.load_groups()}
+        return sorted(set(await self._tenants()) | set(saved) | grouped)
+
+    async def _follow_saved(self) -> None:
+        """Pick up configs saved by other processes."""
+        for tenant_id, version in (await self.store.config_versions()).items():
+            current = self._routing.get(tenant_id)
+            if current is None or current.source != "api" or current.version < version:
+                await self._install_current(tenant_id)
+
+    async def reload(self) -> dict[str, str]:
+        """Re-read the config file and every saved config (SIGHUP, POST /-/reload).
+        Returns the errors by source; what failed keeps its previous config."""
+        errors: dict[str, str] = {}
+        if self.settings.config_file:
+            try:
+                new_file = self._read_file()
+            except ConfigError as exc:
+                errors["file"] = exc.message
+            else:
+                self._file = new_file
+                for tenant_id, routing in list(self._routing.items()):
+                    if routing.source == "file":
+                        self._install(tenant_id, new_file)
+        await self._follow_saved()
+        self._metrics.routing_config_reloads.labels("failure" if errors else "success").inc()
+        return errors
+
+    async def save(self, tenant_id: str, text: str, by: str) -> StoredConfig:
+        """Check and save a tenant's config, then put it in force. `<secret>` placeholders
+        keep the values saved before."""
+        text = self._with_secrets(tenant_id, text)
+        try:
+            routing = parse_routing(text)
+        except ConfigError as exc:  # the caller's document, not the service's: a 4xx
+            raise ValidationFailed(exc.message, field=exc.field) from None
+        await self._check_destinations(routing)
+        sealed = await self._seal(tenant_id, text)
+        saved = await self.store.put_config(tenant_id, sealed, by, self.clock.now())
+        self._install(tenant_id, TenantRouting(
+            routing.config, routing.tree, routing.integrations, "api", saved.version
+        ))  # fmt: skip
+        self._metrics.routing_config_reloads.labels("success").inc()
+        return saved
+
+    async def _check_destinations(self, routing: TenantRouting) -> None:
+        """Refuse at save the URLs the outbound policy would refuse at send (loopback,
+        private, metadata ...). A name that does not resolve now is accepted: the send
+        checks again, with the address it connects to pinned."""
+        for configs in routing.integrations.values():
+            for integration in configs:
+                for url in _urls(msgspec.to_builtins(integration.config)):
+                    try:
+                        await validate_url(url, self.policy)
+                    except OutboundBlocked as exc:
+                        raise ValidationFailed(
+                            f"receiver {integration.receiver!r}: {integration.key}: {exc.message}",
+                            field="url",
+                        ) from None
+                    except ValidationFailed:
+                        continue
+
+    async def _seal(self, tenant_id: str, text: str) -> str:
+        if self._cipher is None:
+            return text
+        return await self._cipher.encrypt(tenant_id, _CONFIG_TABLE, "text", tenant_id, text)
+
+    async def _unseal(self, tenant_id: str, text: str) -> str:
+        if self._cipher is None or not is_encrypted(text):
+            return text
+        return await self._cipher.decrypt(tenant_id, _CONFIG_TABLE, "text", tenant_id, text)
+
+    def _with_secrets(self, tenant_id: str, text: str) -> str:
+        if "<secret>" not in text:
+            return text
+        try:
+            document = yaml.safe_load(text)
+        except yaml.YAMLError:
+            return text  # parse_routing names the line
+        current = self._routing.get(tenant_id)
+        saved = yaml.safe_load(current.config.original) if current else None
+        if not isinstance(document, dict):
+            return text
+        return yaml.safe_dump(restore(document, saved), sort_keys=False, allow_unicode=True)
+
+    def routing(self, tenant_id: str) -> TenantRouting | None:
+        return self._routing.get(tenant_id) or self._file
+
+    def shown_config(self, tenant_id: str) -> tuple[str, TenantRouting] | None:
+        """The config in force with every secret replaced by `<secret>`."""
+        routing = self.routing(tenant_id)
+        if routing is None:
+            return None
+        document = yaml.safe_load(routing.config.original)
+        shown = yaml.safe_dump(redact(document), sort_keys=False, allow_unicode=True)
+        return shown, routing
+
+    def route(self, tenant_id: str, labels: dict[str, str]) -> list[RouteMatch]:
+        routing = self.routing(tenant_id)
+        if routing is None:
+            raise ValidationFailed("no routing configuration is loaded for this tenant")
+        return routing.tree.route(labels)
+
+    # -- events and restart ------------------------------------------------------------------
+
+    async def observe(self, events: Sequence[AlertChanged]) -> None:
+        if self._file is not None:
+            for tenant_id in {e.tenant_id for e in events} - self._routing.keys():
+                self._install(tenant_id, self._file)
+        await self.dispatcher.observe(events)
+
+    async def _restore(self) -> None:
+        """Rebuild the groups from the stored alerts and the resolves the log still owes."""
+        events: list[AlertChanged] = []
+        owed: list[tuple[str, str, str]] = []
+        for tenant_id in self._routing:
+            events.extend(await self._active_events(tenant_id))
+            logged = await self.store.log_alert_ids(tenant_id)
+            owed.extend(logged)
+            records = await self._alerts.get_many(tenant_id, sorted({a for _, _, a in logged}))
+            events.extend(_event(r, self.clock.now()) for r in records if r.status == "resolved")
+        await self.dispatcher.restore(events, owed)
+
+    async def _active_events(self, tenant_id: str) -> list[AlertChanged]:
+        events: list[AlertChanged] = []
+        query = AlertQuery(statuses=_ACTIVE, limit=1000)
+        while True:
+            page = await self._alerts.query(tenant_id, query)
+            now = self.clock.now()
+            events.extend(_event(r, now) for r in page.items)
+            if page.next_cursor is None:
+                return events
+            query = msgspec.structs.replace(query, after_seq=page.next_cursor)
+
+    async def _purge(self) -> None:
+        await self.store.purge(self.clock.now() - self.settings.keep_delivered)
+
+
+def _urls(value: object) -> list[str]:
+    """Every http(s) URL in a config's values (templates are left to the send's check)."""
+    if isinstance(value, str):
+        return [value] if value.startswith(("http://", "https://")) else []
+    if isinstance(value, dict):
+        return [u for v in value.values() for u in _urls(v)]
+    if isinstance(value, list | tuple):
+        return [u for v in value for u in _urls(v)]
+    return []
+
+
+def _event(record: AlertRecord, now: float) -> AlertChanged:
+    return AlertChanged(
+        tenant_id=record.tenant_id,
+        alert_id=record.id,
+        fingerprint=record.fingerprint,
+        outcome="restored",
+        status=record.effective_status(now),
+        severity=record.severity,
+        occurrences=record.occurrences,
+        at=now,
+        labels=record.labels,
+        starts_at=record.starts_at,
+    )

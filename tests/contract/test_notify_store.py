@@ -14,7 +14,7 @@ import pytest
 from core_alerts.domain.clock import FixedClock
 from core_alerts.domain.errors import LimitExceeded, StorageUnavailable, ValidationFailed
 from core_alerts.domain.notification import Notification, NotifiedAlert
-from core_alerts.store import GroupState, LogEntry, NotifyStore, OutboxEntry
+from core_alerts.store import GroupState, LogEntry, NotifyStore, OutboxEntry, Outcome
 from core_alerts.store.postgres import PostgresNotifyStore
 from core_alerts.store.sqlite import SqliteNotifyStore
 from tests.contract.conftest import Target
@@ -273,6 +273,42 @@ async def test_delivered_retried_and_dead_entries(store: NotifyStore) -> None:
     assert [e.id for e in await store.claim_due(T + 60, 10, 60, "w2")] == ["n2"]  # lease released
     await store.retry_later("n1", 9, T, "late", T + 9)  # a stale worker cannot revive n1
     assert (await stored(store, "n1")).state == "delivered"
+
+
+async def test_record_writes_many_outcomes_in_one_call(store: NotifyStore) -> None:
+    await store.enqueue([note("n1"), note("n2"), note("n3"), note("n4")], [])
+    await store.claim_due(T, 10, 600, "w1")
+    await store.mark_dead("n4", 1, "gone", T)
+    await store.record(
+        [
+            Outcome(notification_id="n1", state="delivered", attempts=1, at=T + 1),
+            Outcome(notification_id="n2", state="pending", attempts=1, at=T + 1,
+                    next_attempt_at=T + 30, error="answered 503"),
+            Outcome(notification_id="n3", state="dead", attempts=1, at=T + 1,
+                    error="answered 400"),
+            Outcome(notification_id="n4", state="delivered", attempts=2, at=T + 1),
+        ]
+    )  # fmt: skip
+    n1, n2, n3, n4 = [await stored(store, i) for i in ("n1", "n2", "n3", "n4")]
+    assert (n1.state, n1.delivered_at) == ("delivered", T + 1)
+    assert (n2.state, n2.next_attempt_at, n2.last_error) == ("pending", T + 30, "answered 503")
+    assert (n3.state, n3.last_error) == ("dead", "answered 400")
+    assert (n4.state, n4.attempts) == ("dead", 1)  # no longer pending: left as it was
+    assert [e.id for e in await store.claim_due(T + 30, 10, 60, "w2")] == ["n2"]
+    await store.record([])
+
+
+async def test_read_logs_reads_many_groups_at_once(store: NotifyStore) -> None:
+    other = LogEntry(**{**msgspec.structs.asdict(log_entry()), "group_key": "g2"})
+    expired = LogEntry(**{**msgspec.structs.asdict(log_entry(ttl=-1)), "group_key": "g3"})
+    foreign = log_entry(tenant="beta")
+    await store.enqueue([], [log_entry(), log_entry("slack[0]"), other, expired, foreign])
+    found = await store.read_logs("acme", [("g1", "ops"), ("g2", "ops"), ("g3", "ops"),
+                                           ("g1", "nobody"), ("g1", "ops")])  # fmt: skip
+    assert sorted((e.group_key, e.integration) for e in found) == [
+        ("g1", "slack[0]"), ("g1", "webhook[0]"), ("g2", "webhook[0]"),
+    ]  # fmt: skip
+    assert await store.read_logs("acme", []) == []
 
 
 async def test_list_outbox_filters_pages_and_stays_in_the_tenant(store: NotifyStore) -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import http.server
 import json
+import signal
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.e2e.test_cli import cli, ok
@@ -98,3 +100,39 @@ def test_template_render_defaults_own_templates_and_errors(tmp_path: Path) -> No
     assert broken.returncode == 1 and "template syntax error on line 1" in broken.stderr
     field = cli("template", "render", "--channel", "slack_configs", "--field", "nope")
     assert field.returncode == 1 and "--field must be one of" in field.stderr
+
+
+def test_sighup_reloads_the_config_file_and_a_bad_file_changes_nothing(tmp_path: Path) -> None:
+    am = tmp_path / "am.yml"
+    am.write_text("route:\n  receiver: first\nreceivers:\n  - name: first\n")
+    (tmp_path / "core.yml").write_text(
+        json.dumps({"core_alerts": {"notifications": {"config_file": str(am)}}})
+    )
+    srv = ServerProcess(tmp_path, env={"ALERTS_CONFIG": str(tmp_path / "core.yml")}).start()
+    try:
+
+        def receivers() -> list[str]:
+            r = httpx.get(f"{srv.url}/api/v2/receivers", headers=srv.headers, timeout=10)
+            return [x["name"] for x in r.json()]
+
+        def wait_for_receivers(expected: list[str]) -> None:
+            deadline = time.monotonic() + 30
+            while receivers() != expected:
+                assert time.monotonic() < deadline, f"still {receivers()}, not {expected}"
+                time.sleep(0.1)
+
+        assert receivers() == ["first"]
+        am.write_text("route:\n  receiver: second\nreceivers:\n  - name: second\n")
+        assert srv.proc is not None
+        srv.proc.send_signal(signal.SIGHUP)
+        wait_for_receivers(["second"])
+        am.write_text("route:\n  receiver: gone\nreceivers: []\n")
+        srv.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 30
+        while "config reload failed" not in srv.log.read_text():
+            assert time.monotonic() < deadline, "the failed reload was not logged"
+            time.sleep(0.1)
+        assert receivers() == ["second"]  # the old config stays in force
+        assert srv.proc.poll() is None
+    finally:
+        srv.stop()

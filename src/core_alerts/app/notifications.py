@@ -25,7 +25,7 @@ from core_alerts.domain.clock import Clock
 from core_alerts.domain.errors import ConfigError, CoreAlertsError, ValidationFailed
 from core_alerts.domain.events import AlertChanged
 from core_alerts.domain.notification import Notification
-from core_alerts.domain.record import AlertRecord
+from core_alerts.domain.record import AlertRecord, Decision
 from core_alerts.notify import (
     ChannelContext,
     DeliveryPolicy,
@@ -131,7 +131,9 @@ class Notifications:
             max_alerts=settings.max_alerts_per_notification,
             on_enqueued=self._wake_delivery,
         )  # fmt: skip
-        self.dispatcher = Dispatcher(clock, on_flush=self.hub.flush, timers=store)
+        self.dispatcher = Dispatcher(
+            clock, on_flush=self.hub.flush, timers=store, write_behind=True
+        )
         self.delivery = DeliveryWorker(
             store, clock, self.hub.integration, buckets, metrics,
             DeliveryPolicy(
@@ -185,6 +187,8 @@ class Notifications:
 
     async def stop(self) -> None:
         await self.stop_loops()
+        await self.dispatcher.flush_timers()
+        await self.delivery.drain()
         if self._http is not None:
             await self._http.aclose()
             self._http = None
@@ -352,6 +356,24 @@ class Notifications:
         if routing is None:
             raise ValidationFailed("no routing configuration is loaded for this tenant")
         return routing.tree.route(labels)
+
+    async def decisions(self, tenant_id: str, alert_id: str) -> list[Decision]:
+        """The alert's notifications as entries of its decision record (`explain`)."""
+        verdict = {"pending": "queued", "delivered": "notified", "dead": "dead letter"}
+        out = []
+        for entry in await self.store.for_alert(tenant_id, alert_id):
+            n = entry.notification
+            reason = f"group {n.group_key} via {n.receiver}/{n.integration}"
+            if entry.last_error:
+                reason += f" (last error: {entry.last_error})"
+            out.append(
+                Decision(
+                    tenant_id=tenant_id, alert_id=alert_id, at=n.created_at, stage="notify",
+                    decision=verdict[entry.state], reason=reason,
+                    details={"notification_id": n.id, "attempts": entry.attempts},
+                )
+            )  # fmt: skip
+        return out
 
     # -- events and restart ------------------------------------------------------------------
 

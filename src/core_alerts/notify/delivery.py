@@ -23,8 +23,9 @@ from core_alerts.domain.errors import CoreAlertsError
 from core_alerts.domain.notification import Notification
 from core_alerts.notify.channels import DeliveryFailed
 from core_alerts.notify.receivers import Integration
+from core_alerts.pipeline import Batcher
 from core_alerts.store.buckets import TokenBuckets
-from core_alerts.store.notify import NotifyStore, OutboxEntry
+from core_alerts.store.notify import NotifyStore, OutboxEntry, Outcome
 from core_alerts.telemetry import MetricsCollector
 
 log = structlog.get_logger(__name__)
@@ -94,8 +95,11 @@ class DeliveryWorker:
         self._lanes: dict[tuple[str, str], _Lane] = {}
         self._held = 0
         self._tasks: set[asyncio.Task[None]] = set()
+        self._writes: set[asyncio.Future[None]] = set()
         self._wake = asyncio.Event()
         self._gauged: set[str] = set()
+        # Outcomes of concurrent deliveries are recorded together: one transaction each burst.
+        self._outcomes: Batcher[Outcome] = Batcher(self._store.record)
 
     def wake(self) -> None:
         """Something was enqueued: look now instead of at the next due time."""
@@ -112,8 +116,22 @@ class DeliveryWorker:
         return claimed
 
     async def drain(self) -> None:
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        """Wait for the deliveries in flight and for their outcomes to be written."""
+        while self._tasks or self._writes:
+            await asyncio.gather(*list(self._tasks), *list(self._writes), return_exceptions=True)
+
+    def _record(self, outcome: Outcome) -> None:
+        """Queue an outcome for the next batched write and go on: the lane does not wait for
+        the disk. If the write fails, the entry's lease runs out and it is sent again (with
+        the same idempotency key)."""
+        write = asyncio.ensure_future(self._outcomes.submit(outcome))
+        self._writes.add(write)
+        write.add_done_callback(self._written)
+
+    def _written(self, write: asyncio.Future[None]) -> None:
+        self._writes.discard(write)
+        if not write.cancelled() and write.exception() is not None:
+            log.warning("could not record a delivery outcome", error=str(write.exception()))
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -166,7 +184,10 @@ class DeliveryWorker:
 
     async def _hand_back(self, entry: OutboxEntry, delay: float) -> None:
         now = self._clock.now()
-        await self._store.retry_later(entry.id, entry.attempts, now + delay, entry.last_error, now)
+        self._record(
+            Outcome(notification_id=entry.id, state="pending", attempts=entry.attempts, at=now,
+                    next_attempt_at=now + delay, error=entry.last_error)
+        )  # fmt: skip
 
     def _start(self, lane: _Lane, entry: OutboxEntry) -> None:
         lane.active += 1
@@ -226,7 +247,10 @@ class DeliveryWorker:
             log.exception("channel failed", integration=integration.kind)
             await self._failed(entry, integration, attempts, type(exc).__name__, True, None)
         else:
-            await self._store.mark_delivered(entry.id, attempts, self._clock.now())
+            self._record(
+                Outcome(notification_id=entry.id, state="delivered", attempts=attempts,
+                        at=self._clock.now())
+            )  # fmt: skip
             self._metrics.notifications.labels(integration.kind, "delivered").inc()
         finally:
             elapsed = time.perf_counter() - started
@@ -241,9 +265,10 @@ class DeliveryWorker:
             wait = await self._buckets.take(key, rate, burst, now)
             if wait > 0:
                 self._metrics.notifications_rate_limited.labels(integration.kind, scope).inc()
-                await self._store.retry_later(
-                    entry.id, entry.attempts, now + wait, f"rate limited ({scope})", now
-                )
+                self._record(
+                    Outcome(notification_id=entry.id, state="pending", attempts=entry.attempts,
+                            at=now, next_attempt_at=now + wait, error=f"rate limited ({scope})")
+                )  # fmt: skip
                 return True
         return False
 
@@ -265,11 +290,17 @@ class DeliveryWorker:
         if retry_after is not None:
             delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
         now = self._clock.now()
-        await self._store.retry_later(entry.id, attempts, now + delay, reason, now)
+        self._record(
+            Outcome(notification_id=entry.id, state="pending", attempts=attempts, at=now,
+                    next_attempt_at=now + delay, error=reason)
+        )  # fmt: skip
         log.info("delivery will be retried", id=entry.id, attempts=attempts, delay=round(delay, 2))
 
     async def _dead(self, entry: OutboxEntry, attempts: int, reason: str, kind: str) -> None:
-        await self._store.mark_dead(entry.id, attempts, reason, self._clock.now())
+        self._record(
+            Outcome(notification_id=entry.id, state="dead", attempts=attempts,
+                    at=self._clock.now(), error=reason)
+        )  # fmt: skip
         self._metrics.notifications.labels(kind, "dead").inc()
         log.warning("notification moved to the dead letters", id=entry.id, reason=reason)
 

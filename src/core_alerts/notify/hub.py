@@ -11,19 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-import structlog
-
 from core_alerts.domain.alert import new_alert_id
 from core_alerts.domain.clock import Clock
 from core_alerts.domain.notification import GroupFlush, Notification, NotifiedAlert
-from core_alerts.domain.record import AlertRecord, Decision
+from core_alerts.domain.record import AlertRecord
 from core_alerts.notify.dedup import needs_notify
 from core_alerts.notify.receivers import Integration
+from core_alerts.pipeline import Batcher
 from core_alerts.store.notify import LogEntry, NotifyStore
 from core_alerts.store.ports import AlertStore
 from core_alerts.telemetry import MetricsCollector
-
-log = structlog.get_logger(__name__)
 
 LOG_RETENTION = 120 * 3600.0
 """How long a log entry outlives its repeat interval (Alertmanager keeps its nflog 120 h)."""
@@ -51,6 +48,7 @@ class NotificationHub:
         self._max_alerts = max_alerts
         self._on_enqueued = on_enqueued
         self._receivers: dict[str, dict[str, tuple[Integration, ...]]] = {}
+        self._batcher: Batcher[GroupFlush] = Batcher(self._flush_batch)
 
     def set_receivers(self, tenant_id: str, receivers: Mapping[str, Sequence[Integration]]) -> None:
         self._receivers[tenant_id] = {name: tuple(i) for name, i in receivers.items()}
@@ -65,39 +63,65 @@ class NotificationHub:
         return None
 
     async def flush(self, flush: GroupFlush) -> None:
-        integrations = self._receivers.get(flush.tenant_id, {}).get(flush.receiver, ())
-        if not integrations:
-            return
+        """The dispatcher's on_flush. Concurrent flushes are handled together: one log
+        read, one alert read per tenant and one transaction for all of them."""
+        if self._receivers.get(flush.tenant_id, {}).get(flush.receiver):
+            await self._batcher.submit(flush)
+
+    async def _flush_batch(self, flushes: list[GroupFlush]) -> None:
         now = self._clock.now()
-        firing = {m.alert_id for m in flush.members if not m.resolved}
-        resolved = {m.alert_id for m in flush.members if m.resolved}
-        previous = {
-            e.integration: e
-            for e in await self.store.read_log(flush.tenant_id, flush.group_key, flush.receiver)
-        }
-        due = [
-            i
-            for i in integrations
-            if _is_news(previous.get(i.key), firing, resolved, i, flush.repeat_interval, now)
-        ]
-        if not due:
-            self._metrics.notification_flushes.labels("unchanged").inc()
+        by_tenant: dict[str, list[GroupFlush]] = {}
+        for flush in flushes:
+            by_tenant.setdefault(flush.tenant_id, []).append(flush)
+        notifications: list[Notification] = []
+        entries: list[LogEntry] = []
+        for tenant_id, tenant_flushes in by_tenant.items():
+            sent, logged = await self._tenant_batch(tenant_id, tenant_flushes, now)
+            notifications.extend(sent)
+            entries.extend(logged)
+        if not entries:
             return
-        records = await self._alerts.get_many(flush.tenant_id, [m.alert_id for m in flush.members])
-        snapshot = _snapshots(flush, {r.id: r for r in records}, now)
-        notifications, entries = [], []
-        for integration in due:
-            entries.append(_log_entry(flush, integration, firing, resolved, now))
-            sent = snapshot if integration.send_resolved else [
-                a for a in snapshot if a.status == "firing"
-            ]  # fmt: skip
-            if sent:  # all resolved to a send_resolved: false integration: logged, not sent
-                notifications.append(self._notification(flush, integration, sent, now))
         await self.store.enqueue(notifications, entries)
-        self._metrics.notification_flushes.labels("notified").inc()
-        await self._record(flush, notifications, now)
         if notifications and self._on_enqueued is not None:
             self._on_enqueued()
+
+    async def _tenant_batch(
+        self, tenant_id: str, flushes: list[GroupFlush], now: float
+    ) -> tuple[list[Notification], list[LogEntry]]:
+        keys = [(f.group_key, f.receiver) for f in flushes]
+        previous = {
+            (e.group_key, e.receiver, e.integration): e
+            for e in await self.store.read_logs(tenant_id, keys)
+        }
+        due: list[tuple[GroupFlush, list[Integration]]] = []
+        for flush in flushes:
+            firing, resolved = _split(flush)
+            integrations = self._receivers.get(tenant_id, {}).get(flush.receiver, ())
+            logged = [previous.get((flush.group_key, flush.receiver, i.key)) for i in integrations]
+            news = [
+                i
+                for i, entry in zip(integrations, logged, strict=True)
+                if _is_news(entry, firing, resolved, i, flush.repeat_interval, now)
+            ]
+            self._metrics.notification_flushes.labels("notified" if news else "unchanged").inc()
+            if news:
+                due.append((flush, news))
+        if not due:
+            return [], []
+        ids = {m.alert_id for flush, _ in due for m in flush.members}
+        records = {r.id: r for r in await self._alerts.get_many(tenant_id, sorted(ids))}
+        notifications, entries = [], []
+        for flush, news in due:
+            firing, resolved = _split(flush)
+            snapshot = _snapshots(flush, records, now)
+            for integration in news:
+                entries.append(_log_entry(flush, integration, firing, resolved, now))
+                sent = snapshot if integration.send_resolved else [
+                    a for a in snapshot if a.status == "firing"
+                ]  # fmt: skip
+                if sent:  # all resolved to a send_resolved: false integration: logged only
+                    notifications.append(self._notification(flush, integration, sent, now))
+        return notifications, entries
 
     def _notification(
         self, flush: GroupFlush, integration: Integration, alerts: list[NotifiedAlert], now: float
@@ -116,29 +140,10 @@ class NotificationHub:
             truncated_alerts=len(alerts) - len(carried),
         )
 
-    async def _record(self, flush: GroupFlush, sent: list[Notification], now: float) -> None:
-        """One decision per alert carried: notified via which integrations (for `explain`)."""
-        via: dict[str, list[str]] = {}
-        for n in sent:
-            for a in n.alerts:
-                via.setdefault(a.alert_id, []).append(f"{n.receiver}/{n.integration}")
-        decisions = [
-            Decision(
-                tenant_id=flush.tenant_id,
-                alert_id=alert_id,
-                at=now,
-                stage="notify",
-                decision="notified",
-                reason=f"group {flush.group_key} via {', '.join(targets)}",
-                details={"group_key": flush.group_key, "integrations": targets},
-            )
-            for alert_id, targets in via.items()
-        ]
-        if decisions:
-            try:
-                await self._alerts.add_decisions(decisions)
-            except Exception:  # the explanation is best effort; the notification is queued
-                log.warning("could not record notify decisions", group_key=flush.group_key)
+
+def _split(flush: GroupFlush) -> tuple[set[str], set[str]]:
+    firing = {m.alert_id for m in flush.members if not m.resolved}
+    return firing, {m.alert_id for m in flush.members if m.resolved}
 
 
 def _is_news(

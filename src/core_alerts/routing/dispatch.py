@@ -31,6 +31,7 @@ from core_alerts.routing.timers import DueHeap, GroupTimerStore, TimerWrites
 from core_alerts.routing.tree import RouteMatch, RoutingTree
 
 log = structlog.get_logger(__name__)
+_TICKS_AT_ONCE = 512
 
 _ERROR_PAUSE = 1.0
 """Seconds the run loop waits after an unexpected error, so a persistent fault cannot spin."""
@@ -44,13 +45,21 @@ class Dispatcher:
         clock: Clock,
         on_flush: Callable[[GroupFlush], Awaitable[None]],
         timers: GroupTimerStore | None = None,
+        *,
+        write_behind: bool = False,
     ) -> None:
+        """`write_behind`: timer writes go to the store in the background, coalesced, so
+        observe() and run_due() never wait for the disk (the service sets it; a crash then
+        loses at most the writes in flight: groups restart with group_wait, and the
+        notification log still keeps them from re-paging)."""
         self._clock = clock
         self._on_flush = on_flush
         self._timers = timers
         self._tenants: dict[str, TenantGroups] = {}
         self._heap = DueHeap()
         self._writes = TimerWrites()
+        self._write_behind = write_behind
+        self._writer: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._sleep_until: float | None = None
         """While run() sleeps: the due time it sleeps for (inf: none); an earlier one wakes it."""
@@ -86,7 +95,7 @@ class Dispatcher:
             tenant = self._tenants.get(event.tenant_id)
             if tenant is not None and not _unchanged(tenant, event):
                 self._place(tenant, tenant.tracked(event), now)
-        await self._writes.write(self._timers)
+        await self._persist()
 
     async def restore(
         self, alerts: Iterable[AlertChanged], owed: Collection[tuple[str, str, str]]
@@ -111,7 +120,7 @@ class Dispatcher:
             self._place(tenant, alert, now, allowed)
         for tenant in self._tenants.values():
             self._drop_spares(tenant)
-        await self._writes.write(self._timers)
+        await self._persist()
 
     def _place(
         self,
@@ -190,15 +199,19 @@ class Dispatcher:
         """Flush every group due now; returns how many flushes went to on_flush."""
         now = self._clock.now()
         flushes = 0
-        for group in self._heap.pop_due(now):
-            if group.live:  # a re-route during an earlier flush may have dropped it
-                flushes += await self._tick(group, now)
+        due = self._heap.pop_due(now)
+        # The ticks run together, so on_flush can handle a burst of groups in one batch.
+        for start in range(0, len(due), _TICKS_AT_ONCE):
+            ticks = [self._tick(g, now) for g in due[start : start + _TICKS_AT_ONCE]]
+            flushes += sum(await asyncio.gather(*ticks))
         live = sum(len(t.groups) for t in self._tenants.values())
         self._heap.compact((g for t in self._tenants.values() for g in t.groups.values()), live)
-        await self._writes.write(self._timers)
+        await self._persist()
         return flushes
 
     async def _tick(self, group: AggregationGroup, now: float) -> int:
+        if not group.live:  # a re-route during the flushes before it dropped it
+            return 0
         if not group.members:
             self._drop(group)
             return 0
@@ -265,6 +278,24 @@ class Dispatcher:
         if due is None or due < self._sleep_until:
             self._wake.set()
 
+    async def _persist(self) -> None:
+        if not self._write_behind:
+            await self._writes.write(self._timers)
+        elif self._writes and (self._writer is None or self._writer.done()):
+            self._writer = asyncio.create_task(self._write_all())
+
+    async def _write_all(self) -> None:
+        # What piled up during a write goes in the next one; a failed write waits for the
+        # next change (it is kept).
+        while self._writes and await self._writes.write(self._timers):
+            pass
+
+    async def flush_timers(self) -> None:
+        """Wait until every timer change so far is written (at stop)."""
+        if self._writer is not None:
+            await self._writer
+        await self._writes.write(self._timers)
+
     async def run(self, stop: asyncio.Event) -> None:
         """Sleep until the next due time (or an earlier one appears), flush, repeat."""
         stopping: asyncio.Task[Any] = asyncio.create_task(stop.wait())
@@ -280,6 +311,7 @@ class Dispatcher:
                     await asyncio.wait({stopping}, timeout=_ERROR_PAUSE)
         finally:
             stopping.cancel()
+            await self.flush_timers()
 
     async def _sleep(self, stopping: asyncio.Task[Any]) -> None:
         self._wake.clear()

@@ -85,12 +85,13 @@ class TimerWrites:
     def __bool__(self) -> bool:
         return bool(self._save) or any(self._delete.values())
 
-    async def write(self, store: GroupTimerStore | None) -> None:
-        """Write what is owed; on a store error keep it for the next write and log."""
+    async def write(self, store: GroupTimerStore | None) -> bool:
+        """Write what is owed; on a store error keep it for the next write, log, and
+        return False."""
         saves, deletes = self._save, self._delete
         self._save, self._delete = {}, {}
         if store is None:
-            return
+            return True
         try:
             for tenant_id, gids in deletes.items():
                 if gids:
@@ -103,6 +104,8 @@ class TimerWrites:
         except Exception:
             log.exception("could not write aggregation group timers")
             self._requeue(saves, deletes)
+            return False
+        return True
 
     def _requeue(
         self, saves: dict[tuple[str, GroupId], AggregationGroup], deletes: dict[str, set[GroupId]]

@@ -15,6 +15,7 @@ from core_alerts.store.notify import (
     OutboxEntry,
     OutboxPage,
     OutboxState,
+    Outcome,
     StoredConfig,
 )
 from core_alerts.store.ports import AlertPage, AlertQuery, AlertStore
@@ -35,6 +36,7 @@ __all__ = [
     "OutboxEntry",
     "OutboxPage",
     "OutboxState",
+    "Outcome",
     "StoredConfig",
     "TokenBuckets",
     "verify_log",

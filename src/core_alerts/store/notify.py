@@ -73,6 +73,18 @@ class OutboxEntry(msgspec.Struct, frozen=True, kw_only=True):
         return self.notification.tenant_id
 
 
+class Outcome(msgspec.Struct, frozen=True, kw_only=True):
+    """How one delivery attempt ended, to be recorded with others in one transaction."""
+
+    notification_id: str
+    state: OutboxState
+    """"delivered", "dead", or "pending" (try again at `next_attempt_at`)."""
+    attempts: int
+    at: float
+    next_attempt_at: float = 0.0
+    error: str = ""
+
+
 class OutboxPage(msgspec.Struct, frozen=True, kw_only=True):
     entries: builtins.list[OutboxEntry]
     next_after: str | None
@@ -122,6 +134,12 @@ class NotifyStore(Protocol):
         """The log entries of every integration of this receiver for this group."""
         ...
 
+    async def read_logs(
+        self, tenant_id: str, keys: Sequence[tuple[str, str]]
+    ) -> builtins.list[LogEntry]:
+        """read_log for many (group_key, receiver) at once (one round trip)."""
+        ...
+
     async def log_alert_ids(self, tenant_id: str) -> builtins.list[tuple[str, str, str]]:
         """(group_key, receiver, alert_id) for every alert firing in an unexpired log entry:
         on restart, the alerts whose resolve may still be owed."""
@@ -142,6 +160,11 @@ class NotifyStore(Protocol):
 
     async def next_due(self) -> float | None:
         """When the earliest pending entry is due (None: nothing pending)."""
+        ...
+
+    async def record(self, outcomes: Sequence[Outcome]) -> None:
+        """Record many outcomes in one transaction, each as mark_delivered, retry_later or
+        mark_dead would; an entry no longer pending is left as it is."""
         ...
 
     async def mark_delivered(self, notification_id: str, attempts: int, at: float) -> None: ...

@@ -19,6 +19,7 @@ from core_alerts.store.notify import (
     OutboxEntry,
     OutboxPage,
     OutboxState,
+    Outcome,
     StoredConfig,
 )
 
@@ -121,6 +122,22 @@ _encode = msgspec.json.Encoder().encode
 _notification = msgspec.json.Decoder(Notification).decode
 _labels = msgspec.json.Decoder(dict[str, str]).decode
 _ids = msgspec.json.Decoder(list[str]).decode
+
+
+def outcome_params(outcomes: Sequence[Outcome]) -> dict[str, list[tuple[Any, ...]]]:
+    """The parameters of MARK_DELIVERED, RETRY_LATER and MARK_DEAD for a batch of outcomes."""
+    by_sql: dict[str, list[tuple[Any, ...]]] = {"MARK_DELIVERED": [], "RETRY_LATER": [],
+                                                 "MARK_DEAD": []}  # fmt: skip
+    for o in outcomes:
+        if o.state == "delivered":
+            by_sql["MARK_DELIVERED"].append((o.attempts, o.at, o.at, o.notification_id))
+        elif o.state == "dead":
+            by_sql["MARK_DEAD"].append((o.attempts, clip_error(o.error), o.at, o.notification_id))
+        else:
+            by_sql["RETRY_LATER"].append(
+                (o.attempts, o.next_attempt_at, clip_error(o.error), o.at, o.notification_id)
+            )
+    return by_sql
 
 
 def check_tenant(tenant_id: str) -> None:

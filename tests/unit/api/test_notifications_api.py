@@ -238,6 +238,9 @@ async def test_alert_notification_history(
     await notifications.store.enqueue([n], [])
     history = (await api.get(f"/api/v1/alerts/{alert_id}/notifications")).json()
     assert [e["notification"]["id"] for e in history] == ["n9"]
+    explained = (await api.get(f"/api/v1/alerts/{alert_id}/explain")).json()
+    [notify] = [d for d in explained["decisions"] if d["stage"] == "notify"]
+    assert notify["decision"] == "queued" and "via fallback/webhook[0]" in notify["reason"]
     assert (await api.get("/api/v1/alerts/nope/notifications")).status_code == 404
 
 

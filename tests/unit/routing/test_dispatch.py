@@ -314,6 +314,30 @@ async def test_a_failed_timer_write_is_retried(clock: FixedClock, timers: Counti
     assert [g.next_flush_at for g in (await timers.stored()).values()] == [T0 + 30]
 
 
+async def test_write_behind_coalesces_timer_writes_and_flushes_them_on_demand(
+    clock: FixedClock, timers: CountingTimers
+) -> None:
+    d = Dispatcher(clock=clock, on_flush=Flushes(), timers=timers, write_behind=True)
+    install(d, CONFIG)
+    gate = asyncio.Event()
+    slow_save = timers.save_groups
+
+    async def held_save(groups: Sequence[GroupState]) -> None:
+        await gate.wait()
+        await slow_save(groups)
+
+    timers.save_groups = held_save  # type: ignore[method-assign]
+    await d.observe([changed("a")])  # returns at once: the write waits behind
+    await asyncio.sleep(0)  # the writer starts, and is held
+    await d.observe([changed("b", team="db", env="x")])
+    await d.observe([changed("c")])
+    assert await timers.stored() == {}
+    gate.set()
+    await d.flush_timers()
+    assert len(await timers.stored()) == 3
+    assert timers.calls == [("save", 1), ("save", 2)]  # the later two went together
+
+
 async def test_new_config_keeps_timers_of_groups_that_keep_their_key(
     clock: FixedClock, timers: CountingTimers
 ) -> None:

@@ -149,6 +149,9 @@ async def get_alert(alert_id: str, orch: Orch, caller: Reader) -> Response:
 async def explain_alert(alert_id: str, orch: Orch, caller: Reader) -> Response:
     explanation = await orch.alert_engine.explain(caller.tenant_id, alert_id)
     [explanation.record] = await orch.alert_engine.sealed.reveal([explanation.record])
+    if orch.notifications is not None:
+        notified = await orch.notifications.decisions(caller.tenant_id, alert_id)
+        explanation.decisions = sorted([*explanation.decisions, *notified], key=lambda d: d.at)
     return json_response(explanation_view(explanation))
 
 

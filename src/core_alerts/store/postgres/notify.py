@@ -21,6 +21,7 @@ from core_alerts.store.notify import (
     OutboxEntry,
     OutboxPage,
     OutboxState,
+    Outcome,
     StoredConfig,
 )
 from core_alerts.store.postgres.connections import PostgresPool
@@ -60,6 +61,14 @@ _SQL = {name: numbered(getattr(rows, name)) for name in (
     "LOG_FIRING", "MARK_DELIVERED", "RETRY_LATER", "MARK_DEAD", "REPLAY", "GET_OUTBOX",
     "FOR_ALERT", "PURGE_LOG",
 )}  # fmt: skip
+
+
+_READ_LOGS = (
+    f"SELECT {', '.join('l.' + c for c in rows.LOG_COLUMNS.split(', '))} FROM notify_log l "
+    "JOIN unnest($2::text[], $3::text[]) AS k(group_key, receiver) "
+    "ON l.group_key = k.group_key AND l.receiver = k.receiver "
+    "WHERE l.tenant_id = $1 AND l.expires_at > $4 ORDER BY l.group_key, l.receiver, l.integration"
+)
 
 
 def _scope(tenants: set[str]) -> str | None:
@@ -154,6 +163,18 @@ class PostgresNotifyStore:
         found = await self._fetch(tenant_id, _SQL["READ_LOG"], tenant_id, group_key, receiver, now)
         return [rows.log_from_row(r) for r in found]
 
+    async def read_logs(
+        self, tenant_id: str, keys: Sequence[tuple[str, str]]
+    ) -> builtins.list[LogEntry]:
+        if not keys:
+            return []
+        unique = list(dict.fromkeys(keys))
+        found = await self._fetch(
+            tenant_id, _READ_LOGS, tenant_id, [k[0] for k in unique], [k[1] for k in unique],
+            self._clock.now(),
+        )  # fmt: skip
+        return [rows.log_from_row(r) for r in found]
+
     async def log_alert_ids(self, tenant_id: str) -> builtins.list[tuple[str, str, str]]:
         found = await self._fetch(tenant_id, _SQL["LOG_FIRING"], tenant_id, self._clock.now())
         return rows.firing_ids(found)
@@ -188,6 +209,14 @@ class PostgresNotifyStore:
     async def next_due(self) -> float | None:
         found = await self._fetch(_ALL, _NEXT_DUE)
         return None if found[0][0] is None else float(found[0][0])
+
+    async def record(self, outcomes: Sequence[Outcome]) -> None:
+        if not outcomes:
+            return
+        async with self._tx(None, "record delivery outcomes") as conn:
+            for name, params in rows.outcome_params(outcomes).items():
+                if params:
+                    await conn.executemany(_SQL[name], params)
 
     async def mark_delivered(self, notification_id: str, attempts: int, at: float) -> None:
         await self._execute(_ALL, _SQL["MARK_DELIVERED"], attempts, at, at, notification_id)

@@ -21,6 +21,7 @@ from core_alerts.store.notify import (
     OutboxEntry,
     OutboxPage,
     OutboxState,
+    Outcome,
     StoredConfig,
 )
 from core_alerts.store.sqlite.connections import SqliteConnections
@@ -101,6 +102,21 @@ class SqliteNotifyStore:
         found = await self._db.read(lambda c: c.execute(rows.READ_LOG, params).fetchall())
         return [rows.log_from_row(r) for r in found]
 
+    async def read_logs(
+        self, tenant_id: str, keys: Sequence[tuple[str, str]]
+    ) -> builtins.list[LogEntry]:
+        rows.check_tenant(tenant_id)
+        now = self._clock.now()
+
+        def run(conn: sqlite3.Connection) -> builtins.list[LogEntry]:
+            found = []
+            for group_key, receiver in dict.fromkeys(keys):
+                params = (tenant_id, group_key, receiver, now)
+                found.extend(conn.execute(rows.READ_LOG, params).fetchall())
+            return [rows.log_from_row(r) for r in found]
+
+        return await self._db.read(run) if keys else []
+
     async def log_alert_ids(self, tenant_id: str) -> builtins.list[tuple[str, str, str]]:
         rows.check_tenant(tenant_id)
         params = (tenant_id, self._clock.now())
@@ -125,6 +141,18 @@ class SqliteNotifyStore:
     async def next_due(self) -> float | None:
         row = await self._db.read(lambda c: c.execute(_NEXT_DUE).fetchone())
         return None if row is None or row[0] is None else float(row[0])
+
+    async def record(self, outcomes: Sequence[Outcome]) -> None:
+        if not outcomes:
+            return
+        by_sql = rows.outcome_params(outcomes)
+
+        def run(conn: sqlite3.Connection) -> None:
+            for name, params in by_sql.items():
+                if params:
+                    conn.executemany(getattr(rows, name), params)
+
+        await self._db.write(run)
 
     async def mark_delivered(self, notification_id: str, attempts: int, at: float) -> None:
         await self._update(rows.MARK_DELIVERED, (attempts, at, at, notification_id))

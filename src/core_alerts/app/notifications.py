@@ -24,6 +24,7 @@ from core_alerts.crypto import FieldCipher, is_encrypted
 from core_alerts.domain.clock import Clock
 from core_alerts.domain.errors import ConfigError, CoreAlertsError, ValidationFailed
 from core_alerts.domain.events import AlertChanged
+from core_alerts.domain.matchers import MatcherSyntax
 from core_alerts.domain.notification import Notification
 from core_alerts.domain.record import AlertRecord, Decision
 from core_alerts.notify import (
@@ -83,10 +84,12 @@ class TenantRouting:
     version: int = 0
 
 
-def parse_routing(text: str, source: str = "api", version: int = 0) -> TenantRouting:
+def parse_routing(
+    text: str, source: str = "api", version: int = 0, syntax: MatcherSyntax = "classic"
+) -> TenantRouting:
     """Check a whole alertmanager.yml: routes, receivers and channel configs, time intervals.
     Raises ConfigError naming the line (and receiver, integration and field) at fault."""
-    config = load_config(text)
+    config = load_config(text, matcher_syntax=syntax)
     integrations = {
         r.name: parse_receiver(r.name, r.configs, config.global_, r.line) for r in config.receivers
     }
@@ -169,7 +172,7 @@ class Notifications:
         if self.settings.config_file:
             self._file = self._read_file()  # a bad file fails the start
         else:
-            self._file = parse_routing(DEFAULT_CONFIG, source="default")
+            self._file = self._parse(DEFAULT_CONFIG, "default")
         for tenant_id in await self._known_tenants():
             await self._install_current(tenant_id)
         await self._restore()
@@ -217,9 +220,12 @@ class Notifications:
         except OSError as exc:
             raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
         try:
-            return parse_routing(text, source="file")
+            return self._parse(text, "file")
         except ConfigError as exc:
             raise ConfigError(f"{path}: {exc.message}", field=exc.field) from None
+
+    def _parse(self, text: str, source: str = "api", version: int = 0) -> TenantRouting:
+        return parse_routing(text, source, version, self.settings.matcher_syntax)
 
     def _install(self, tenant_id: str, routing: TenantRouting) -> None:
         assert self._http is not None, "start() first"
@@ -243,7 +249,7 @@ class Notifications:
         if saved is not None:
             try:
                 text = await self._unseal(tenant_id, saved.text)
-                self._install(tenant_id, parse_routing(text, "api", saved.version))
+                self._install(tenant_id, self._parse(text, "api", saved.version))
                 return
             except CoreAlertsError as exc:  # unreadable or from another version: keep serving
                 log.error("saved routing config is unusable", tenant=tenant_id, error=exc.message)
@@ -287,7 +293,7 @@ class Notifications:
         keep the values saved before."""
         text = self._with_secrets(tenant_id, text)
         try:
-            routing = parse_routing(text)
+            routing = self._parse(text)
         except ConfigError as exc:  # the caller's document, not the service's: a 4xx
             raise ValidationFailed(exc.message, field=exc.field) from None
         await self._check_destinations(routing)

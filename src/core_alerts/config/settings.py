@@ -290,6 +290,11 @@ class NotificationSettings(_Section):
         description="Private or loopback destinations receivers may reach anyway "
         "(CIDRs, host names, '*.suffix').",
     )
+    matcher_syntax: Literal["classic", "fallback", "utf8"] = Field(
+        "classic",
+        description="How `matchers:` strings and API filters are read: as Alertmanager 0.25 "
+        "(classic), as 0.27+ by default (fallback: classic, else UTF-8), or UTF-8 only.",
+    )
     outbound_ports: list[int] | None = Field(
         None, description="Ports receivers may use (unset: any)."
     )

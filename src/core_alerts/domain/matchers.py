@@ -7,10 +7,12 @@ pattern cannot backtrack; an absent label matches as the empty string.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, TypeVar
 
 import re2
+
+from core_alerts.domain import matchers_utf8
 
 
 class MatchOp(enum.StrEnum):
@@ -169,6 +171,54 @@ def parse_matchers(text: str) -> list[Matcher]:
     # Like Go: the braces are trimmed before any whitespace, so ` {a="1"}` is an error.
     body = text.removeprefix("{").removesuffix("}")
     return [parse_matcher(token) for token in _split_top_level(body)]
+
+
+_R = TypeVar("_R")
+MatcherSyntax = Literal["classic", "utf8", "fallback"]
+"""Alertmanager's matcher parsers: `classic` (<= 0.26, `--enable-feature=classic-mode`),
+`utf8` (`utf8-strict-mode`) and `fallback` (the default of 0.27+: classic input keeps working)."""
+
+
+def parse_matchers_as(text: str, mode: MatcherSyntax) -> list[Matcher]:
+    """Parse a matcher list the way Alertmanager does in `mode`; errors read as upstream's."""
+    if mode == "classic":
+        return parse_matchers(text)
+    if mode == "utf8":
+        return matchers_utf8.parse_matchers(text, Matcher)
+    if mode == "fallback":
+        return _fallback(text, lambda t: matchers_utf8.parse_matchers(t, Matcher), parse_matchers)
+    raise ValueError(f"unknown matcher syntax {mode!r}: expected classic, utf8 or fallback")
+
+
+def parse_matcher_as(text: str, mode: MatcherSyntax) -> Matcher:
+    """Parse one matcher the way Alertmanager does in `mode` (API filters, amtool arguments).
+
+    Like upstream's compat layer, the utf8 and fallback modes refuse a single matcher that
+    starts with `{` or ends with `}`.
+    """
+    if mode == "classic":
+        return parse_matcher(text)
+    if mode not in ("utf8", "fallback"):
+        raise ValueError(f"unknown matcher syntax {mode!r}: expected classic, utf8 or fallback")
+    if text.startswith("{") or text.endswith("}"):
+        raise ValueError(f"unexpected open or close brace: {text}")
+    if mode == "utf8":
+        return matchers_utf8.parse_matcher(text, Matcher)
+    return _fallback(text, lambda t: matchers_utf8.parse_matcher(t, Matcher), parse_matcher)
+
+
+def _fallback(text: str, utf8: Callable[[str], _R], classic: Callable[[str], _R]) -> _R:
+    """Upstream runs both parsers: classic's result wins whenever it has one (it equals the
+    UTF-8 result, or the two disagree and classic is kept); the UTF-8 result is used only for
+    input that classic refuses; when both refuse, classic's error is raised."""
+    try:
+        return classic(text)
+    except ValueError as exc:
+        classic_error = exc
+    try:
+        return utf8(text)
+    except ValueError:
+        raise classic_error from None
 
 
 def matches_all(matchers: list[Matcher], labels: Mapping[str, str]) -> bool:

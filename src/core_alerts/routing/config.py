@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from core_alerts.domain.errors import ConfigError
-from core_alerts.domain.matchers import Matcher
+from core_alerts.domain.matchers import Matcher, MatcherSyntax
 from core_alerts.routing import nodes
 from core_alerts.routing.routeconfig import RouteConfig, parse_matcher_block, parse_route
 
@@ -80,8 +80,11 @@ class AlertmanagerConfig:
         raise KeyError(name)
 
 
-def load_config(text: str) -> AlertmanagerConfig:
-    """Parse and validate an `alertmanager.yml`; a bad file raises ConfigError naming the line."""
+def load_config(text: str, *, matcher_syntax: MatcherSyntax = "classic") -> AlertmanagerConfig:
+    """Parse and validate an `alertmanager.yml`; a bad file raises ConfigError naming the line.
+
+    `matcher_syntax` reads `matchers:` strings as Alertmanager 0.25 (`classic`), as 0.27+ by
+    default (`fallback`: classic, else UTF-8) or UTF-8 only (`utf8`)."""
     root = nodes.compose(text)
     if nodes.is_null(root):
         raise ConfigError("the configuration is empty")
@@ -90,10 +93,11 @@ def load_config(text: str) -> AlertmanagerConfig:
     if "route" not in top or nodes.is_null(top["route"]):
         raise nodes.fail(root, "no routes provided", field="route")
     config = AlertmanagerConfig(
-        route=parse_route(top["route"], is_root=True),
+        route=parse_route(top["route"], is_root=True, syntax=matcher_syntax),
         receivers=_receivers(top.get("receivers")),
         inhibit_rules=tuple(
-            _inhibit_rule(n) for n in _items(top.get("inhibit_rules"), "inhibit_rules")
+            _inhibit_rule(n, matcher_syntax)
+            for n in _items(top.get("inhibit_rules"), "inhibit_rules")
         ),
         time_intervals=_time_intervals(top),
         templates=tuple(
@@ -146,10 +150,10 @@ def _receivers(node: yaml.Node | None) -> tuple[Receiver, ...]:
     return tuple(receivers)
 
 
-def _inhibit_rule(node: yaml.Node) -> InhibitRule:
+def _inhibit_rule(node: yaml.Node, syntax: MatcherSyntax) -> InhibitRule:
     keys = nodes.mapping(node, "an inhibit rule", _INHIBIT_KEYS)
-    source = parse_matcher_block(keys, "source_match", "source_match_re", "source_matchers")
-    target = parse_matcher_block(keys, "target_match", "target_match_re", "target_matchers")
+    source = parse_matcher_block(keys, "source_match", "source_match_re", "source_matchers", syntax)
+    target = parse_matcher_block(keys, "target_match", "target_match_re", "target_matchers", syntax)
     equal = tuple(
         nodes.scalar_text(n, "an equal label") for n in _items(keys.get("equal"), "equal")
     )

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from core_alerts.domain.matchers import Matcher, MatchOp, parse_matchers
+from core_alerts.domain.matchers import Matcher, MatcherSyntax, MatchOp, parse_matchers_as
 from core_alerts.routing import nodes
 from core_alerts.routing.durations import parse_prometheus_duration
 
@@ -56,9 +56,11 @@ class RouteConfig:
     line: int = 0
 
 
-def parse_route(node: yaml.Node, *, is_root: bool = False) -> RouteConfig:
+def parse_route(
+    node: yaml.Node, *, is_root: bool = False, syntax: MatcherSyntax = "classic"
+) -> RouteConfig:
     keys = nodes.mapping(node, "a route", _ROUTE_KEYS)
-    matchers = parse_matcher_block(keys, "match", "match_re", "matchers")
+    matchers = parse_matcher_block(keys, "match", "match_re", "matchers", syntax)
     group_by, group_by_all = _group_by(keys.get("group_by"))
     route = RouteConfig(
         receiver=_text(keys, "receiver") or None,
@@ -71,7 +73,7 @@ def parse_route(node: yaml.Node, *, is_root: bool = False) -> RouteConfig:
         repeat_interval=_duration(keys, "repeat_interval", nonzero=True),
         mute_time_intervals=_names(keys, "mute_time_intervals"),
         active_time_intervals=_names(keys, "active_time_intervals"),
-        routes=tuple(parse_route(child) for child in _children(keys)),
+        routes=tuple(parse_route(child, syntax=syntax) for child in _children(keys)),
         line=nodes.line_of(node),
     )
     if is_root:
@@ -93,7 +95,11 @@ def _check_root(route: RouteConfig, node: yaml.Node) -> None:
 
 
 def parse_matcher_block(
-    keys: Mapping[str, yaml.Node], equal_key: str, regex_key: str, list_key: str
+    keys: Mapping[str, yaml.Node],
+    equal_key: str,
+    regex_key: str,
+    list_key: str,
+    syntax: MatcherSyntax = "classic",
 ) -> list[Matcher]:
     """Legacy equality map + legacy regex map + the `matchers:` list, sorted as Alertmanager."""
     found: list[Matcher] = []
@@ -109,7 +115,7 @@ def parse_matcher_block(
     for item in nodes.sequence(keys[list_key], list_key) if list_key in keys else []:
         text = nodes.scalar_text(item, f"an entry of {list_key}")
         try:
-            found.extend(parse_matchers(text))
+            found.extend(parse_matchers_as(text, syntax))
         except ValueError as exc:
             raise nodes.fail(item, str(exc), field=list_key) from None
     order = list(MatchOp)

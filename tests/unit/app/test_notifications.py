@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from core_alerts.app import EngineOrchestrator
+from core_alerts.app import EngineOrchestrator, parse_routing
 from core_alerts.config import load_settings
 from core_alerts.domain.clock import FixedClock
+from core_alerts.domain.errors import ConfigError
 from tests.support.receiver import Answer, Receiver
 from tests.support.services import temporary_pg_database
 
@@ -238,3 +239,25 @@ async def test_retry_after_is_honoured_then_a_4xx_is_a_dead_letter(tmp_path, rec
         assert keys == {entry.id}
     finally:
         await orch.stop_all()
+
+
+UTF8_CONFIG = """
+route:
+  receiver: default
+  routes:
+    - matchers: ['"service.name"="checkout"', 'team=~"db|🙂"']
+      receiver: utf8
+receivers:
+  - name: default
+  - name: utf8
+"""
+
+
+def test_matcher_syntax_reads_route_matchers_as_configured() -> None:
+    with pytest.raises(ConfigError, match="line 5"):
+        parse_routing(UTF8_CONFIG, syntax="classic")  # a quoted name is not classic syntax
+    for syntax in ("utf8", "fallback"):
+        routing = parse_routing(UTF8_CONFIG, syntax=syntax)  # type: ignore[arg-type]
+        labels = {"service.name": "checkout", "team": "🙂"}
+        assert routing.tree.receivers(labels) == ["utf8"]
+        assert routing.tree.receivers({"service.name": "checkout", "team": "web"}) == ["default"]

@@ -106,7 +106,7 @@ async def post_alerts(request: Request, orch: Orch, caller: Writer) -> Response:
 
 async def _active(orch: EngineOrchestrator, tenant: str, filters: list[str]) -> list[AlertRecord]:
     try:
-        matchers = parse_filters(filters)
+        matchers = parse_filters(filters, orch.settings.notifications.matcher_syntax)
     except ValidationFailed as exc:
         raise MalformedInput(exc.message, field="filter") from None  # Alertmanager: 400
     out: list[AlertRecord] = []

@@ -28,7 +28,7 @@ from core_alerts.api.views import (
 from core_alerts.app import EngineOrchestrator
 from core_alerts.domain import AlertNotFound, AlertSeverity, AlertStatus, ValidationFailed
 from core_alerts.domain.access import Scope
-from core_alerts.domain.matchers import Matcher, parse_matchers
+from core_alerts.domain.matchers import Matcher, MatcherSyntax, parse_matchers_as
 from core_alerts.ingest import NativeAlert
 from core_alerts.security import CredentialKind
 from core_alerts.store import AlertQuery
@@ -77,11 +77,12 @@ def _cursor_encode(seq: int | None) -> str | None:
     )
 
 
-def parse_filters(filters: list[str]) -> list[Matcher]:
+def parse_filters(filters: list[str], syntax: MatcherSyntax = "classic") -> list[Matcher]:
+    """Label matchers from `filter` parameters, read in `notifications.matcher_syntax`."""
     matchers: list[Matcher] = []
     for text in filters:
         try:
-            matchers.extend(parse_matchers(text))
+            matchers.extend(parse_matchers_as(text, syntax))
         except ValueError as exc:
             raise ValidationFailed(str(exc), field="filter") from None
     return matchers
@@ -112,7 +113,7 @@ async def list_alerts(
     query = AlertQuery(
         statuses=[s.value for s in status] if status else None,
         severities=[s.value for s in severity] if severity else None,
-        matchers=parse_filters(filter or []),
+        matchers=parse_filters(filter or [], orch.settings.notifications.matcher_syntax),
         since=since.timestamp() if since else None,
         until=until.timestamp() if until else None,
         after_seq=_cursor_decode(cursor) if cursor else None,

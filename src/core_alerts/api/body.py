@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import zlib
+from typing import TypeVar
 
+import msgspec
 from fastapi import Request
 
 from core_alerts.api.problems import UnsupportedMediaType
-from core_alerts.domain.errors import LimitExceeded, MalformedInput
+from core_alerts.domain.errors import LimitExceeded, MalformedInput, ValidationFailed
+
+T = TypeVar("T")
 
 
 def _check_type(request: Request) -> None:
@@ -38,6 +42,17 @@ async def read_json_body(request: Request, limit: int) -> bytes:
     if encoding not in ("identity", ""):
         raise UnsupportedMediaType(f"content encoding {encoding!r} is not supported; use gzip")
     return body
+
+
+async def read_struct(request: Request, into: type[T], limit: int = 1 << 20) -> T:
+    """The JSON body decoded into a msgspec Struct: 400 for bad JSON, 422 for a wrong shape."""
+    raw = await read_json_body(request, limit)
+    try:
+        return msgspec.json.decode(raw, type=into)
+    except msgspec.ValidationError as exc:
+        raise ValidationFailed(f"invalid body: {exc}") from None
+    except msgspec.DecodeError as exc:
+        raise MalformedInput(f"the body is not valid JSON: {exc}") from None
 
 
 def _gunzip(body: bytes, limit: int) -> bytes:

@@ -8,7 +8,7 @@ import msgspec
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
-from core_alerts.api.body import read_json_body
+from core_alerts.api.body import read_struct
 from core_alerts.api.deps import Caller, orchestrator, require
 from core_alerts.api.encoding import body_doc, json_response, response_doc
 from core_alerts.app import EngineOrchestrator, Notifications
@@ -119,13 +119,7 @@ async def _config_text(request: Request) -> str:
             return body.decode("utf-8")
         except UnicodeDecodeError:
             raise MalformedInput("the configuration is not UTF-8 text") from None
-    raw = await read_json_body(request, _MAX_CONFIG_BYTES)
-    try:
-        return msgspec.json.decode(raw, type=ConfigBody).config
-    except msgspec.ValidationError as exc:
-        raise ValidationFailed(f"invalid body: {exc}") from None
-    except msgspec.DecodeError as exc:
-        raise MalformedInput(f"the body is not valid JSON: {exc}") from None
+    return (await read_struct(request, ConfigBody, _MAX_CONFIG_BYTES)).config
 
 
 @router.post(
@@ -147,13 +141,7 @@ async def reload(orch: Orch, caller: Writer) -> Response:
     responses=response_doc(RoutingTestResult),
 )
 async def routing_test(request: Request, orch: Orch, caller: Reader) -> Response:
-    raw = await read_json_body(request, 1 << 20)
-    try:
-        body = msgspec.json.decode(raw, type=RoutingTestBody)
-    except msgspec.ValidationError as exc:
-        raise ValidationFailed(f"invalid body: {exc}") from None
-    except msgspec.DecodeError as exc:
-        raise MalformedInput(f"the body is not valid JSON: {exc}") from None
+    body = await read_struct(request, RoutingTestBody)
     matches = notifications_of(orch).route(caller.tenant_id, body.labels)
     routes = [
         RouteView(
@@ -229,11 +217,7 @@ async def get_notification(orch: Orch, caller: Reader, notification_id: str) -> 
     openapi_extra=body_doc(ReplayBody, "Which dead letters to replay."),
 )
 async def replay(request: Request, orch: Orch, caller: Writer) -> Response:
-    raw = await read_json_body(request, 1 << 20)
-    try:
-        body = msgspec.json.decode(raw, type=ReplayBody)
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        raise ValidationFailed(f"invalid body: {exc}") from None
+    body = await read_struct(request, ReplayBody)
     if body.all == (body.ids is not None):
         raise ValidationFailed('give either "ids" or "all": true', field="ids")
     notifications = notifications_of(orch)

@@ -136,3 +136,25 @@ def test_sighup_reloads_the_config_file_and_a_bad_file_changes_nothing(tmp_path:
         assert srv.proc.poll() is None
     finally:
         srv.stop()
+
+
+def test_config_check_validates_offline_like_amtool_check_config(tmp_path: Path) -> None:
+    good = tmp_path / "good.yml"
+    good.write_text(CONFIG.format(port=9))
+    checked = cli("config", "check", str(good))
+    assert checked.returncode == 0 and "OK, 1 receiver(s), 1 integration(s)" in checked.stderr
+    bad = tmp_path / "bad.yml"
+    bad.write_text(
+        "route:\n  receiver: r\nreceivers:\n  - name: r\n    slack_configs:\n"
+        "      - channel: '#x'\n        colour: red\n"
+    )
+    refused = cli("config", "check", str(bad))
+    assert refused.returncode == 1
+    assert "line 4: receiver 'r': slack_configs[0]" in refused.stderr and "colour" in refused.stderr
+    utf8 = tmp_path / "utf8.yml"
+    utf8.write_text(
+        "route:\n  receiver: r\n  routes:\n    - matchers: ['\"a.b\"=c']\n      receiver: r\n"
+        "receivers:\n  - name: r\n"
+    )
+    assert cli("config", "check", str(utf8)).returncode == 1
+    assert cli("config", "check", "--matcher-syntax", "utf8", str(utf8)).returncode == 0

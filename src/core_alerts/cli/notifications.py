@@ -15,6 +15,7 @@ from core_alerts.cli.options import Conn, Output, OutputOpt, TenantOpt, TokenOpt
 from core_alerts.cli.output import fail, note, out, print_json, when
 from core_alerts.cli.remote import call
 from core_alerts.client import DEFAULT_URL, AlertsClient
+from core_alerts.domain.errors import CoreAlertsError
 from core_alerts.domain.notification import Notification, NotifiedAlert
 from core_alerts.notify import TemplateEngine, TemplateError, channel_specs, notification_data
 
@@ -86,6 +87,31 @@ def config_show(
     """Print the alertmanager.yml in force (secrets shown as <secret>)."""
     shown = call(_conn(url, tenant, token), lambda c: c.get_config())
     out.print(shown["config"], end="", markup=False, highlight=False)
+
+
+@config.command("check")
+def config_check(
+    file: Annotated[Path, typer.Argument(help="The alertmanager.yml to check.")],
+    matcher_syntax: Annotated[
+        str, typer.Option("--matcher-syntax", help="classic, fallback or utf8.")
+    ] = "classic",
+) -> None:
+    """Check FILE offline as the service would (routes, receivers, every integration's fields,
+    time intervals), like `amtool check-config`; exit 1 naming the line at fault."""
+    from core_alerts.app import parse_routing
+
+    if matcher_syntax not in ("classic", "fallback", "utf8"):
+        fail("--matcher-syntax must be classic, fallback or utf8")
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot read {file}: {exc}")
+    try:
+        routing = parse_routing(text, syntax=matcher_syntax)  # type: ignore[arg-type]
+    except CoreAlertsError as exc:
+        fail(f"{file}: {exc.message}")
+    integrations = sum(len(c) for c in routing.integrations.values())
+    note(f"{file}: OK, {len(routing.integrations)} receiver(s), {integrations} integration(s)")
 
 
 @config.command("apply")

@@ -22,7 +22,7 @@ from core_alerts.domain.errors import (
 )
 from core_alerts.domain.ingest import IngestOutcome, NormalizedAlert, SendAction
 from core_alerts.domain.lifecycle import HumanAction
-from core_alerts.domain.matchers import parse_matcher
+from core_alerts.domain.matchers import Matcher, parse_matcher
 from core_alerts.domain.record import Decision
 from core_alerts.ingest.normalize import SourceContext, normalize
 from core_alerts.store import AlertQuery, AlertStore
@@ -371,6 +371,23 @@ async def test_query_by_severity_and_label_matchers(store, clock):
     assert await ids(store, matchers=[m('env=""')]) == ["D"]  # absent label = empty string
     assert await ids(store, matchers=[m('env!="prod"')], severities=["critical"]) == ["C"]
     assert await ids(store, matchers=[m('env=~"pro"')]) == []  # regexes are anchored
+
+
+async def test_equality_matchers_filter_in_the_database_with_the_same_results(store, clock):
+    """`name="value"` goes to SQL; values that look like JSON or SQL, prefixes and the
+    quoting of names must not change what matches."""
+    values = ["db", "db ", "d", "1", "true", "null", '"db"', "x' OR '1'='1", "Σ🙂"]
+    for i, value in enumerate(values):
+        await one(store, send(clock, {"alertname": f"A{i}", "team": value, "a.b": value}))
+    await one(store, send(clock, {"alertname": "NoTeam"}))
+    m = parse_matcher
+    for i, value in enumerate(values):
+        quoted = value.replace("\\", "\\\\").replace('"', '\\"')
+        assert await ids(store, matchers=[m(f'team="{quoted}"')]) == [f"A{i}"], value
+    assert await ids(store, matchers=[m('team="db"'), m('alertname="A1"')]) == []
+    assert await ids(store, matchers=[m('team=""')]) == ["NoTeam"]  # not pushed down
+    named = [Matcher("a.b", "=", "db")]  # not a classic name: filtered in Python only
+    assert await ids(store, matchers=named) == ["A0"]
 
 
 async def test_query_since_and_until(store, clock):

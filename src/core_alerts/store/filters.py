@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Literal
 
 import msgspec
 
+from core_alerts.domain.matchers import MatchOp
 from core_alerts.store.ports import AlertQuery
+
+Dialect = Literal["sqlite", "postgres"]
+_CLASSIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 
 ACTIVE = ("firing", "acknowledged", "suppressed")
 
@@ -26,9 +31,12 @@ def _status_clause(statuses: list[str], now: float, params: list[Any]) -> str:
     return "(" + " OR ".join(parts) + ")" if parts else "1 = 0"
 
 
-def where_clause(tenant_id: str, query: AlertQuery, now: float) -> tuple[str, list[Any]]:
+def where_clause(
+    tenant_id: str, query: AlertQuery, now: float, dialect: Dialect = "sqlite"
+) -> tuple[str, list[Any]]:
     params: list[Any] = [tenant_id]
     clauses = ["tenant_id = ?"]
+    clauses.extend(_label_equalities(query, dialect, params))
     if query.statuses:
         clauses.append(_status_clause(query.statuses, now, params))
     if query.severities:
@@ -46,6 +54,24 @@ def where_clause(tenant_id: str, query: AlertQuery, now: float) -> tuple[str, li
     if query.text:
         clauses.append(_text_clause(query.text, params))
     return " AND ".join(clauses), params
+
+
+def _label_equalities(query: AlertQuery, dialect: Dialect, params: list[Any]) -> list[str]:
+    """`name="value"` matchers as SQL, so the database drops non-matching rows before they are
+    decoded (a selective filter over 100,000 active alerts reads a handful of rows). The
+    matchers still run in Python afterwards; only what SQL can say exactly is pushed down:
+    a non-empty value (an empty one also matches an absent label) of a classic label name."""
+    clauses = []
+    for m in query.matchers:
+        if m.op is not MatchOp.EQ or not m.value or not _CLASSIC_NAME.fullmatch(m.name):
+            continue
+        if dialect == "postgres":
+            clauses.append("labels ->> ? = ?")
+            params.extend([m.name, m.value])
+        else:
+            clauses.append("json_extract(labels, ?) = ?")
+            params.extend([f'$."{m.name}"', m.value])
+    return clauses
 
 
 def _text_clause(text: str, params: list[Any]) -> str:

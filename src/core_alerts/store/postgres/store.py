@@ -280,7 +280,7 @@ class PostgresAlertStore(GroupCommittedWrites):
         pager = Pager(query)
         async with self._tx(tenant_id, "read") as conn:
             while True:
-                where, params = where_clause(tenant_id, pager.query, now)
+                where, params = where_clause(tenant_id, pager.query, now, "postgres")
                 sql = numbered(f"{SELECT_ALERTS} WHERE {where} ORDER BY seq DESC LIMIT ?")
                 rows = await conn.fetch(sql, *params, pager.batch)
                 page = pager.feed([record_from_row(r) for r in rows])

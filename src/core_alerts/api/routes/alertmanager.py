@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Annotated
 
 import msgspec
@@ -22,7 +23,7 @@ from core_alerts.domain import CoreAlertsError, MalformedInput, ValidationFailed
 from core_alerts.domain.access import Scope
 from core_alerts.domain.record import AlertRecord
 from core_alerts.ingest import PostableAlert
-from core_alerts.routing import RouteMatch, group_key
+from core_alerts.routing import RoutingTree, group_key
 from core_alerts.store import AlertQuery
 
 router = APIRouter(prefix="/api/v2", tags=["alertmanager-v2"])
@@ -143,30 +144,32 @@ async def get_alerts(
     receiver: str | None = None,
 ) -> Response:
     records = await _active(orch, caller.tenant_id, filter or [])
+    tree = _tree(orch, caller.tenant_id)
+    wanted = _receiver_filter(receiver)
     out = []
     for rec in records:
         if not _wanted(rec, active, silenced):
             continue
-        names = list(dict.fromkeys(m.receiver for m in _routes(orch, caller.tenant_id, rec)))
-        if receiver is None or _receiver_matches(receiver, names):
+        names = list(dict.fromkeys(tree.receivers(rec.labels))) if tree else []
+        if wanted(names):
             out.append(gettable(rec, names))
     return json_response(out)
 
 
-def _routes(orch: EngineOrchestrator, tenant_id: str, rec: AlertRecord) -> list[RouteMatch]:
+def _tree(orch: EngineOrchestrator, tenant_id: str) -> RoutingTree | None:
     routing = orch.notifications.routing(tenant_id) if orch.notifications else None
-    if routing is None:
-        return []
-    return routing.tree.route(rec.labels)
+    return None if routing is None else routing.tree
 
 
-def _receiver_matches(pattern: str, names: list[str]) -> bool:
-    """Alertmanager's `receiver` filter: a regex, fully anchored."""
+def _receiver_filter(pattern: str | None) -> Callable[[list[str]], bool]:
+    """Alertmanager's `receiver` filter: a regex, fully anchored, matched by any receiver."""
+    if pattern is None:
+        return lambda _names: True
     try:
         regex = re2.compile(f"^(?:{pattern})$")
     except re2.error as exc:
         raise MalformedInput(f"invalid receiver regex: {exc}", field="receiver") from None
-    return any(regex.match(n) for n in names)
+    return lambda names: any(regex.match(n) for n in names)
 
 
 @router.get(
@@ -188,12 +191,14 @@ async def get_groups(
         for r in await _active(orch, caller.tenant_id, filter or [])
         if _wanted(r, active, silenced)
     ]
+    tree = _tree(orch, caller.tenant_id)
+    wanted = _receiver_filter(receiver)
     groups: dict[tuple[str, str], AlertGroup] = {}
     for rec in records:
-        matches = _routes(orch, caller.tenant_id, rec)
+        matches = tree.route(rec.labels) if tree else []
         names = list(dict.fromkeys(m.receiver for m in matches))
         for m in matches:
-            if receiver is not None and not _receiver_matches(receiver, [m.receiver]):
+            if not wanted([m.receiver]):
                 continue
             key = (group_key(m.route_key, m.group_labels), m.receiver)
             group = groups.get(key) or groups.setdefault(key, AlertGroup(

@@ -154,6 +154,9 @@ class Notifications:
             prepare=reveal,
         )  # fmt: skip
         self._routing: dict[str, TenantRouting] = {}
+        self._dispatched: set[str] = set()
+        """Tenants whose alerts the dispatcher groups (their config has integrations)."""
+        self._catch_up: set[str] = set()
         self._file: TenantRouting | None = None
         self._stop = asyncio.Event()
         self._loops: list[asyncio.Task[None]] = []
@@ -243,6 +246,19 @@ class Notifications:
         intervals = {t.name: t for t in routing.config.time_intervals}
         self.dispatcher.set_tree(tenant_id, routing.tree, intervals)
         self._routing[tenant_id] = routing
+        # Only a tenant whose config can send anything has its alerts grouped: the default
+        # config (one receiver, no integration) then costs no memory per alert.
+        if not any(routing.integrations.values()):
+            self._dispatched.discard(tenant_id)
+        elif tenant_id not in self._dispatched:
+            self._dispatched.add(tenant_id)
+            self._catch_up.add(tenant_id)
+
+    async def _caught_up(self) -> None:
+        """Group the active alerts of tenants whose config has just begun to send."""
+        while self._catch_up:
+            tenant_id = self._catch_up.pop()
+            await self.dispatcher.observe(await self._active_events(tenant_id))
 
     async def _install_current(self, tenant_id: str) -> None:
         saved = await self.store.get_config(tenant_id)
@@ -269,6 +285,7 @@ class Notifications:
             current = self._routing.get(tenant_id)
             if current is None or current.source != "api" or current.version < version:
                 await self._install_current(tenant_id)
+        await self._caught_up()
 
     async def reload(self) -> dict[str, str]:
         """Re-read the config file and every saved config (SIGHUP, POST /-/reload).
@@ -302,6 +319,7 @@ class Notifications:
         self._install(tenant_id, TenantRouting(
             routing.config, routing.tree, routing.integrations, "api", saved.version
         ))  # fmt: skip
+        await self._caught_up()
         self._metrics.routing_config_reloads.labels("success").inc()
         return saved
 
@@ -387,13 +405,16 @@ class Notifications:
         if self._file is not None:
             for tenant_id in {e.tenant_id for e in events} - self._routing.keys():
                 self._install(tenant_id, self._file)
-        await self.dispatcher.observe(events)
+        await self._caught_up()
+        dispatched = self._dispatched
+        await self.dispatcher.observe([e for e in events if e.tenant_id in dispatched])
 
     async def _restore(self) -> None:
         """Rebuild the groups from the stored alerts and the resolves the log still owes."""
         events: list[AlertChanged] = []
         owed: list[tuple[str, str, str]] = []
-        for tenant_id in self._routing:
+        self._catch_up.clear()  # the restore below covers them
+        for tenant_id in self._dispatched:
             events.extend(await self._active_events(tenant_id))
             logged = await self.store.log_alert_ids(tenant_id)
             owed.extend(logged)

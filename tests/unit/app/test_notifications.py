@@ -261,3 +261,34 @@ def test_matcher_syntax_reads_route_matchers_as_configured() -> None:
         labels = {"service.name": "checkout", "team": "🙂"}
         assert routing.tree.receivers(labels) == ["utf8"]
         assert routing.tree.receivers({"service.name": "checkout", "team": "web"}) == ["default"]
+
+
+async def test_alerts_of_a_config_that_sends_nothing_are_grouped_once_one_does(
+    tmp_path, receiver, clock
+):
+    """The default config sends nothing, so its alerts are not grouped (no memory per
+    alert); a config that sends picks up the alerts already active."""
+    s = load_settings(
+        {
+            "database": {"sqlite_path": str(tmp_path / "t.db")},
+            "notifications": {"outbound_allow": ["127.0.0.1/32"]},
+        },
+        environ={},
+    )
+    orch = EngineOrchestrator(settings=s, clock=clock)
+    await orch.start_all()
+    try:
+        assert orch.notifications is not None
+        await orch.notifications.stop_loops()
+        await post(orch, {"labels": {"alertname": "Early", "instance": "a"}})
+        assert orch.notifications.dispatcher.groups("default") == []
+        config = CONFIG.format(url=f"http://127.0.0.1:{receiver.port}")
+        await orch.notifications.save("default", config, "tests")
+        [group] = orch.notifications.dispatcher.groups("default")
+        assert group.receiver == "hook"
+        await post(orch, {"labels": {"alertname": "Early", "instance": "b"}})
+        await tick(orch, clock, 30)
+        [sent] = bodies(receiver, "/hook")
+        assert sorted(a["labels"]["instance"] for a in sent["alerts"]) == ["a", "b"]
+    finally:
+        await orch.stop_all()

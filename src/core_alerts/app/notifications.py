@@ -172,13 +172,19 @@ class Notifications:
     async def start(self) -> None:
         await self.store.open()
         self._http = OutboundClient(self.policy)
-        if self.settings.config_file:
-            self._file = self._read_file()  # a bad file fails the start
-        else:
-            self._file = self._parse(DEFAULT_CONFIG, "default")
-        for tenant_id in await self._known_tenants():
-            await self._install_current(tenant_id)
-        await self._restore()
+        try:
+            if self.settings.config_file:
+                self._file = self._read_file()  # a bad file fails the start
+            else:
+                self._file = self._parse(DEFAULT_CONFIG, "default")
+            for tenant_id in await self._known_tenants():
+                await self._install_current(tenant_id)
+            await self._restore()
+        except BaseException:
+            await self._http.aclose()
+            self._http = None
+            await self.store.close()
+            raise
         self.start_loops()
 
     def start_loops(self) -> None:
@@ -249,7 +255,9 @@ class Notifications:
         # Only a tenant whose config can send anything has its alerts grouped: the default
         # config (one receiver, no integration) then costs no memory per alert.
         if not any(routing.integrations.values()):
-            self._dispatched.discard(tenant_id)
+            if tenant_id in self._dispatched:
+                self._dispatched.discard(tenant_id)
+                self.dispatcher.forget(tenant_id)
         elif tenant_id not in self._dispatched:
             self._dispatched.add(tenant_id)
             self._catch_up.add(tenant_id)
@@ -258,7 +266,11 @@ class Notifications:
         """Group the active alerts of tenants whose config has just begun to send."""
         while self._catch_up:
             tenant_id = self._catch_up.pop()
-            await self.dispatcher.observe(await self._active_events(tenant_id))
+            try:
+                await self.dispatcher.observe(await self._active_events(tenant_id))
+            except BaseException:
+                self._catch_up.add(tenant_id)  # the next event or reload tries again
+                raise
 
     async def _install_current(self, tenant_id: str) -> None:
         saved = await self.store.get_config(tenant_id)
@@ -449,15 +461,4 @@ def _urls(value: object) -> list[str]:
 
 
 def _event(record: AlertRecord, now: float) -> AlertChanged:
-    return AlertChanged(
-        tenant_id=record.tenant_id,
-        alert_id=record.id,
-        fingerprint=record.fingerprint,
-        outcome="restored",
-        status=record.effective_status(now),
-        severity=record.severity,
-        occurrences=record.occurrences,
-        at=now,
-        labels=record.labels,
-        starts_at=record.starts_at,
-    )
+    return AlertChanged.of(record, outcome="restored", at=now, status=record.effective_status(now))

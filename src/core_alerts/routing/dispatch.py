@@ -87,6 +87,16 @@ class Dispatcher:
             self._drop_spares(tenant)
         self._wake_loop(None)
 
+    def forget(self, tenant_id: str) -> None:
+        """Stop grouping a tenant's alerts (its config sends nothing any more): its groups,
+        their timers and the alerts it tracked go, so none is stale if it sends again."""
+        tenant = self._tenants.get(tenant_id)
+        if tenant is None:
+            return
+        for group in list(tenant.groups.values()):
+            self._drop(group)
+        tenant.alerts.clear()
+
     # -- alerts in -----------------------------------------------------------------------
 
     async def observe(self, events: Sequence[AlertChanged]) -> None:

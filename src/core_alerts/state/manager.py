@@ -74,22 +74,7 @@ class StateManager:
         now = self.clock.now()
         await self.bus.publish(
             AlertChanged.topic,
-            [
-                AlertChanged(
-                    tenant_id=r.tenant_id,
-                    alert_id=r.id,
-                    fingerprint=r.fingerprint,
-                    outcome=outcome,
-                    status=r.status,
-                    severity=r.severity,
-                    occurrences=r.occurrences,
-                    at=now,
-                    labels=r.labels,
-                    actor=actor,
-                    starts_at=r.starts_at,
-                )
-                for r in records
-            ],
+            [AlertChanged.of(r, outcome=outcome, at=now, actor=actor) for r in records],
         )
 
     def start(self) -> None:

@@ -292,3 +292,29 @@ async def test_alerts_of_a_config_that_sends_nothing_are_grouped_once_one_does(
         assert sorted(a["labels"]["instance"] for a in sent["alerts"]) == ["a", "b"]
     finally:
         await orch.stop_all()
+
+
+async def test_a_config_that_stops_sending_forgets_its_groups(tmp_path, receiver, clock):
+    """While a tenant's config sends nothing its alerts are not followed; when it sends
+    again, alerts resolved meanwhile must not come back as firing members."""
+    orch = await started(tmp_path, receiver, clock)
+    try:
+        assert orch.notifications is not None
+        notifications = orch.notifications
+        await post(orch, {"labels": {"alertname": "Down", "instance": "a"}},
+                   {"labels": {"alertname": "Down", "instance": "b"}})  # fmt: skip
+        assert len(notifications.dispatcher.groups("default")) == 1
+        silent = "route:\n  receiver: quiet\nreceivers:\n  - name: quiet\n"
+        await notifications.save("default", silent, "tests")
+        assert notifications.dispatcher.groups("default") == []
+        await post(orch, {"labels": {"alertname": "Down", "instance": "a"},
+                          "endsAt": ended(clock)})  # fmt: skip
+        config = CONFIG.format(url=f"http://127.0.0.1:{receiver.port}")
+        await notifications.save("default", config, "tests")
+        [group] = notifications.dispatcher.groups("default")
+        assert [m.resolved for m in group.members] == [False]  # only b, still firing
+        await tick(orch, clock, 30)
+        [sent] = bodies(receiver, "/hook")
+        assert [a["labels"]["instance"] for a in sent["alerts"]] == ["b"]
+    finally:
+        await orch.stop_all()

@@ -4,6 +4,7 @@ permanent DeliveryFailed."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any, Generic, Protocol, TypeVar
 
 from core_alerts.domain.notification import Notification
@@ -56,7 +57,7 @@ class Renderer:
             raise DeliveryFailed(f"{self._prefix}{field}: {exc.message}", retryable=False) from None
 
 
-class ConfiguredChannel(Generic[ConfigT]):
+class ConfiguredChannel(ABC, Generic[ConfigT]):
     """A channel built from one validated config and the context, as every channel is.
 
     `send` drops a group that has resolved entirely when `send_resolved` is off and hands
@@ -74,5 +75,6 @@ class ConfiguredChannel(Generic[ConfigT]):
             return
         await self._deliver(notification)
 
+    @abstractmethod
     async def _deliver(self, notification: Notification) -> None:
-        raise NotImplementedError
+        """Send the notification once; each channel says how."""

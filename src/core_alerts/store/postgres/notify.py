@@ -219,19 +219,19 @@ class PostgresNotifyStore:
                     await conn.executemany(_SQL[name], params)
 
     async def mark_delivered(self, notification_id: str, attempts: int, at: float) -> None:
-        await self._execute(_ALL, _SQL["MARK_DELIVERED"], attempts, at, at, notification_id)
+        await self.record([Outcome(notification_id=notification_id, state="delivered",
+                                   attempts=attempts, at=at)])  # fmt: skip
 
     async def retry_later(
         self, notification_id: str, attempts: int, next_attempt_at: float, error: str, at: float
     ) -> None:
-        await self._execute(
-            _ALL, _SQL["RETRY_LATER"], attempts, next_attempt_at, rows.clip_error(error), at,
-            notification_id,
-        )  # fmt: skip
+        await self.record([Outcome(notification_id=notification_id, state="pending",
+                                   attempts=attempts, at=at, next_attempt_at=next_attempt_at,
+                                   error=error)])  # fmt: skip
 
     async def mark_dead(self, notification_id: str, attempts: int, error: str, at: float) -> None:
-        error = rows.clip_error(error)
-        await self._execute(_ALL, _SQL["MARK_DEAD"], attempts, error, at, notification_id)
+        await self.record([Outcome(notification_id=notification_id, state="dead",
+                                   attempts=attempts, at=at, error=error)])  # fmt: skip
 
     async def list_outbox(
         self,

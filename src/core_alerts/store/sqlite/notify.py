@@ -155,16 +155,19 @@ class SqliteNotifyStore:
         await self._db.write(run)
 
     async def mark_delivered(self, notification_id: str, attempts: int, at: float) -> None:
-        await self._update(rows.MARK_DELIVERED, (attempts, at, at, notification_id))
+        await self.record([Outcome(notification_id=notification_id, state="delivered",
+                                   attempts=attempts, at=at)])  # fmt: skip
 
     async def retry_later(
         self, notification_id: str, attempts: int, next_attempt_at: float, error: str, at: float
     ) -> None:
-        params = (attempts, next_attempt_at, rows.clip_error(error), at, notification_id)
-        await self._update(rows.RETRY_LATER, params)
+        await self.record([Outcome(notification_id=notification_id, state="pending",
+                                   attempts=attempts, at=at, next_attempt_at=next_attempt_at,
+                                   error=error)])  # fmt: skip
 
     async def mark_dead(self, notification_id: str, attempts: int, error: str, at: float) -> None:
-        await self._update(rows.MARK_DEAD, (attempts, rows.clip_error(error), at, notification_id))
+        await self.record([Outcome(notification_id=notification_id, state="dead",
+                                   attempts=attempts, at=at, error=error)])  # fmt: skip
 
     async def _update(self, sql: str, params: tuple[object, ...]) -> int:
         return await self._db.write(lambda c: c.execute(sql, params).rowcount)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import Any, TypeVar
 
 from core_alerts.domain.notification import Notification
@@ -35,8 +36,9 @@ class _TeamsChannel(ConfiguredChannel[TeamsConfigT]):
             timeout=self._config.timeout,
         )
 
+    @abstractmethod
     def _payload(self, render: Render, status: str) -> dict[str, Any]:
-        raise NotImplementedError
+        """The message body this kind of card takes."""
 
 
 class MSTeamsChannel(_TeamsChannel[MSTeamsConfig]):

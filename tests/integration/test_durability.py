@@ -159,14 +159,26 @@ AUTH: dict[str, str] = {}
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ServerProcess]:
-    proc = ServerProcess(
-        tmp_path, env={"ALERTS_SERVER__GRACEFUL_TIMEOUT": str(GRACEFUL_TIMEOUT)}
-    ).start()
+    env = {
+        "ALERTS_SERVER__GRACEFUL_TIMEOUT": str(GRACEFUL_TIMEOUT),
+        # Every batch is decoded in a worker process, as large ones are in production.
+        "ALERTS_PROCESSING__DECODE_WORKERS": "1",
+        "ALERTS_PROCESSING__DECODE_OFFLOAD_BYTES": "0",
+    }
+    proc = ServerProcess(tmp_path, env=env).start()
     AUTH.update(proc.headers)  # the token stays valid across restarts: same signing secret
     try:
         yield proc
     finally:
         proc.stop()
+
+
+def running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
 
 
 def test_kill_9_loses_no_acknowledged_alert(server: ServerProcess) -> None:
@@ -178,7 +190,10 @@ def test_kill_9_loses_no_acknowledged_alert(server: ServerProcess) -> None:
         target = ledger.acked_batches + 30 + rng.randrange(30)
         with LoadGenerator(server.url, ledger, counter):
             wait_acked(ledger, target, server)
+            workers = server.children()
             server.kill()  # SIGKILL while the four clients are mid-request
+        assert workers, "the batches were not decoded in a worker process"
+        wait_for(lambda w=workers: not any(map(running, w)), "decode workers to exit", timeout=10)
         server.start()
 
         check_ledger(server.url, ledger, f"after kill {cycle}")

@@ -71,6 +71,15 @@ class ServerProcess:
             time.sleep(0.1)
         raise RuntimeError(f"server not ready in {timeout}s: {self.log.read_text()[-2000:]}")
 
+    def children(self) -> list[int]:
+        """Process ids of the server's live child processes (its decode workers)."""
+        if self.proc is None:
+            return []
+        tasks = Path(f"/proc/{self.proc.pid}/task")
+        return [
+            int(pid) for task in tasks.iterdir() for pid in (task / "children").read_text().split()
+        ]
+
     def kill(self) -> None:
         """SIGKILL: no shutdown hooks run (the crash case)."""
         if self.proc is not None:

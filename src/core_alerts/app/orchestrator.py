@@ -28,6 +28,7 @@ from core_alerts.domain.datakeys import DataKeyStore
 from core_alerts.domain.events import AlertChanged
 from core_alerts.domain.notification import Notification
 from core_alerts.ingest import AlertEngine
+from core_alerts.ingest.decodepool import DecodePool
 from core_alerts.ingest.formats.registry import build_formats
 from core_alerts.pipeline import Periodic
 from core_alerts.security import AuditTrail, SecurityManager
@@ -142,6 +143,11 @@ class EngineOrchestrator:
             run_first=True,
         )
         self.alert_engine.before_use = self.start
+        proc = self.settings.processing
+        if proc.decode_processes():
+            self.alert_engine.decode_pool = DecodePool(
+                self.settings, proc.decode_processes(), proc.decode_offload_bytes
+            )
 
     async def reseal_all(self) -> dict[str, int]:
         """Re-encrypt every tenant's values that are not on its active data key."""
@@ -258,6 +264,8 @@ class EngineOrchestrator:
         await self.state_manager.stop()
         await self.retention.stop()
         await self._reseal.stop()
+        if self.alert_engine.decode_pool is not None:
+            await self.alert_engine.decode_pool.close()
         await self.bus.stop()  # hands the last events to the dispatcher
         if self.notifications is not None:
             await self.notifications.stop()

@@ -30,8 +30,10 @@ class _Server(uvicorn.Server):
         config: uvicorn.Config,
         on_ready: Callable[[], str] | None,
         on_hangup: Callable[[], Awaitable[object]] | None = None,
+        before_start: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         super().__init__(config)
+        self._before_start = before_start
         self._on_ready = on_ready
         self._on_hangup = on_hangup
         self._reloads: set[asyncio.Task[object]] = set()
@@ -45,6 +47,8 @@ class _Server(uvicorn.Server):
             self._captured_signals.clear()
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        if self._before_start is not None:
+            await self._before_start()
         await super().startup(sockets)
         # What exists after start-up lives as long as the process: take it out of the
         # collector's scans, and collect the young generation less often (an ingest batch
@@ -89,7 +93,8 @@ def serve(orch: EngineOrchestrator, *, on_ready: Callable[[], str] | None = None
         timeout_graceful_shutdown=int(s.server.graceful_timeout),
         server_header=False,
     )
-    _Server(config, on_ready, lambda: _reload(orch)).run()
+    pool = orch.alert_engine.decode_pool
+    _Server(config, on_ready, lambda: _reload(orch), pool.start if pool else None).run()
 
 
 def start_alerts_engines(config: Mapping[str, Any] | None = None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -63,6 +64,21 @@ class ProcessingSettings(_Section):
         0.0, description="Native alerts without ends_at resolve after this; 0 keeps them open."
     )
     expiry_interval: Duration = Field(5.0, description="How often expired alerts are resolved.")
+    decode_workers: int = Field(
+        -1,
+        ge=-1,
+        le=64,
+        description="Processes that decode large request bodies beside the service; "
+        "-1: one per CPU beyond the first (at most 3), 0: decode in the service process.",
+    )
+    decode_offload_bytes: int = Field(
+        16_384, ge=0, description="Bodies at least this large are decoded by those processes."
+    )
+
+    def decode_processes(self) -> int:
+        if self.decode_workers >= 0:
+            return self.decode_workers
+        return max(0, min(3, (os.cpu_count() or 1) - 1))
 
 
 class LimitSettings(_Section):

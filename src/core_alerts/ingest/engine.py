@@ -19,6 +19,7 @@ from core_alerts.domain.events import AlertChanged
 from core_alerts.domain.fingerprint import explain_fingerprint
 from core_alerts.domain.ingest import IngestResult, NormalizedAlert, SendAction
 from core_alerts.domain.record import AlertRecord, Decision, Transition
+from core_alerts.ingest.decodepool import DecodeJob, DecodePool
 from core_alerts.ingest.formats.registry_types import Decoder
 from core_alerts.ingest.normalize import SourceContext, normalize
 from core_alerts.ingest.privacy import build_anonymisers
@@ -70,6 +71,9 @@ class AlertEngine:
         self.sealed = SealedFields(settings.privacy, cipher)
         self.before_use: Callable[[], Awaitable[None]] | None = None
         """Starts the engines on first use when start_all() was not awaited."""
+        self.decode_pool: DecodePool | None = None
+        """Worker processes for large bodies (processing.decode_workers); None decodes here."""
+        """Starts the engines on first use when start_all() was not awaited."""
 
     def context(self, tenant_id: str, source: str, fmt: str) -> SourceContext:
         p = self.settings.processing
@@ -92,11 +96,23 @@ class AlertEngine:
         """Decode and validate a body without writing anything."""
         return self.formats[fmt](body, self.context(tenant_id, source or fmt, fmt))
 
+    async def decode_async(
+        self, fmt: str, body: bytes, *, tenant_id: str, source: str | None = None
+    ) -> list[NormalizedAlert]:
+        """`decode`, in a worker process when the body is large enough to be worth it."""
+        pool = self.decode_pool
+        if pool is None or not pool.wants(body):
+            return self.decode(fmt, body, tenant_id=tenant_id, source=source)
+        ctx = self.context(tenant_id, source or fmt, fmt)
+        job = DecodeJob(fmt, body, tenant_id, ctx.source, ctx.received_at, ctx.resolve_timeout)
+        return await pool.decode(job, lambda: self.formats[fmt](body, ctx))
+
     async def ingest_payload(
         self, fmt: str, body: bytes, *, tenant_id: str, source: str | None = None
     ) -> list[IngestResult]:
         """Decode a request body in format `fmt` and ingest it (all or nothing)."""
-        return await self.ingest(self.decode(fmt, body, tenant_id=tenant_id, source=source))
+        sends = await self.decode_async(fmt, body, tenant_id=tenant_id, source=source)
+        return await self.ingest(sends)
 
     async def ingest(self, sends: list[NormalizedAlert]) -> list[IngestResult]:
         if not sends:

@@ -149,19 +149,34 @@ def tail(log: Path, n: int = 1500) -> str:
 # -- /proc -------------------------------------------------------------------------------
 
 
+def family(pid: int) -> list[int]:
+    """The process and its children (core-alerts' decode workers)."""
+    kids = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            kids += [int(k) for k in (task / "children").read_text().split()]
+    return [pid, *kids]
+
+
 def cpu_seconds(pid: int) -> float:
-    """utime + stime of one process (all its threads), in seconds."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    """utime + stime of a process and its children (all their threads), in seconds."""
+    total = 0.0
+    for member in family(pid):
+        with contextlib.suppress(OSError), open(f"/proc/{member}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return total
 
 
 def vm_hwm_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+    """Peak RSS of a process plus its children's (an upper bound of their joint peak)."""
+    total = 0.0
+    for member in family(pid):
+        with contextlib.suppress(OSError), open(f"/proc/{member}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1]) / 1024
+    return total
 
 
 def pg_backends() -> list[int]:
@@ -497,8 +512,9 @@ def markdown(rows: list[dict[str, Any]], runs: int) -> str:
     note = (
         f"\nMedians of {runs} run(s) per cell; ×AM = core-alerts / Alertmanager, computed per "
         "round (same traffic, servers run one after the other) and then the median. "
-        "CPU s = utime+stime of the server process during the load; DB CPU s = the "
-        "PostgreSQL backends serving core-alerts; peak RSS = VmHWM of the server process.\n"
+        "CPU s = utime+stime of the server process and its decode workers during the load; "
+        "DB CPU s = the PostgreSQL backends serving core-alerts; peak RSS = VmHWM of the "
+        "server process plus its workers'.\n"
     )
     return head + "\n".join(lines) + "\n" + note
 

@@ -6,22 +6,25 @@ run in another process: the worker returns the normalized sends as MessagePack, 
 service turns back into objects for a fraction of what decoding cost. Small bodies are
 decoded in place (the hop would cost more than it saves).
 
-A worker that dies is replaced; the request it held is decoded in place instead.
+Each worker is connected by one socket pair that the event loop reads itself: no helper
+threads in the service (they would contend for its GIL), jobs pipelined in order. A worker
+that dies is replaced; the requests it held are decoded in place instead. A worker exits when
+its socket closes, which also happens when the service is killed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import multiprocessing
 import os
 import signal
-import threading
-import time
+import socket
+import struct
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 
 import msgspec
 import structlog
@@ -30,15 +33,15 @@ from core_alerts.config import Settings
 from core_alerts.domain import errors
 from core_alerts.domain.ingest import NormalizedAlert
 from core_alerts.ingest.formats.registry import build_formats
-from core_alerts.ingest.formats.registry_types import Decoder
 from core_alerts.ingest.normalize import SourceContext
-from core_alerts.ingest.privacy import Anonymiser, build_anonymisers
+from core_alerts.ingest.privacy import build_anonymisers
 
 log = structlog.get_logger(__name__)
 
-_PARENT_POLL_SECONDS = 0.5
-_encode = msgspec.msgpack.Encoder().encode
-_decode_sends = msgspec.msgpack.Decoder(list[NormalizedAlert]).decode
+_HEADER = struct.Struct("!i")  # multiprocessing.Connection's frame header
+_OK, _FAILED = b"\x01", b"\x00"
+_START_TIMEOUT = 60.0
+_JOIN_SECONDS = 5.0
 
 # The errors a decoder raises on purpose, by name: the worker sends the name back and the
 # service raises the same error, so a bad body gets the same answer either way.
@@ -48,16 +51,8 @@ _ERRORS: dict[str, type[errors.CoreAlertsError]] = {
 }
 
 
-class _Failure(msgspec.Struct, array_like=True):
-    kind: str
-    message: str
-    field: str | None
-    index: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class DecodeJob:
-    """One body and the context its sends are normalized in (all picklable)."""
+class DecodeJob(msgspec.Struct, array_like=True, frozen=True):
+    """One body and the context its sends are normalized in."""
 
     fmt: str
     body: bytes
@@ -67,66 +62,150 @@ class DecodeJob:
     resolve_timeout: float | None
 
 
+class _Failure(msgspec.Struct, array_like=True):
+    kind: str
+    message: str
+    field: str | None
+    index: int | None
+
+
+_encode = msgspec.msgpack.Encoder().encode
+_decode_job = msgspec.msgpack.Decoder(DecodeJob).decode
+_decode_sends = msgspec.msgpack.Decoder(list[NormalizedAlert]).decode
+_decode_failure = msgspec.msgpack.Decoder(_Failure).decode
+
+
+class WorkerGone(Exception):
+    """The worker holding a job ended before answering it."""
+
+
 # -- in the worker process -----------------------------------------------------------------
 
-_worker: tuple[Settings, dict[str, Decoder], Callable[[str], Anonymiser | None]] | None = None
 
-
-def _start_worker(settings: Settings) -> None:
-    global _worker
-    # Ctrl-C reaches the whole process group; the service decides when workers stop.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True).start()
-    _worker = (
-        settings,
-        build_formats(settings.receivers.generic),
-        build_anonymisers(settings.privacy),
-    )
-
-
-def _exit_with(parent: int) -> None:
-    """End this worker when the service is gone, even killed with SIGKILL (the job queue
-    would never report it: the worker holds both of its ends)."""
-    while os.getppid() == parent:
-        time.sleep(_PARENT_POLL_SECONDS)
-    os._exit(0)
-
-
-def _run(job: DecodeJob) -> tuple[bool, bytes]:
-    """(True, sends as MessagePack) or (False, the error as MessagePack)."""
-    assert _worker is not None, "the worker was not initialised"
-    settings, formats, anonymiser = _worker
-    ctx = SourceContext(
-        tenant_id=job.tenant_id,
-        source=job.source,
-        received_at=job.received_at,
-        limits=settings.limits,
-        resolve_timeout=job.resolve_timeout,
-        anonymiser=anonymiser(job.tenant_id),
-    )
-    try:
-        return True, _encode(formats[job.fmt](job.body, ctx))
-    except errors.CoreAlertsError as exc:
-        if type(exc).__name__ not in _ERRORS:
-            raise
-        return False, _encode(
-            _Failure(type(exc).__name__, exc.message, exc.field, getattr(exc, "index", None))
+def _worker_main(conn: Connection, settings: Settings) -> None:
+    """Answer jobs in order until the service closes the connection (or is gone)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group
+    formats = build_formats(settings.receivers.generic)
+    anonymiser = build_anonymisers(settings.privacy)
+    conn.send_bytes(_OK)  # ready
+    while True:
+        try:
+            job = _decode_job(conn.recv_bytes())
+        except (EOFError, OSError):
+            return
+        ctx = SourceContext(
+            tenant_id=job.tenant_id,
+            source=job.source,
+            received_at=job.received_at,
+            limits=settings.limits,
+            resolve_timeout=job.resolve_timeout,
+            anonymiser=anonymiser(job.tenant_id),
         )
-
-
-def _ping() -> bool:
-    return _worker is not None
+        try:
+            answer = _OK + _encode(formats[job.fmt](job.body, ctx))
+        except errors.CoreAlertsError as exc:
+            if type(exc).__name__ not in _ERRORS:
+                raise
+            failure = _Failure(
+                type(exc).__name__, exc.message, exc.field, getattr(exc, "index", None)
+            )
+            answer = _FAILED + _encode(failure)
+        try:
+            conn.send_bytes(answer)
+        except OSError:
+            return
 
 
 # -- in the service ------------------------------------------------------------------------
 
 
 def _raise(payload: bytes) -> None:
-    failure = msgspec.msgpack.decode(payload, type=_Failure)
+    failure = _decode_failure(payload)
     cls = _ERRORS[failure.kind]
     if issubclass(cls, errors.ValidationFailed):
         raise cls(failure.message, field=failure.field, index=failure.index)
     raise cls(failure.message, field=failure.field)
+
+
+class _Worker:
+    """One worker process and the service's end of its socket pair."""
+
+    def __init__(
+        self, process: BaseProcess, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        self.process = process
+        self.reader = reader
+        self.writer = writer
+        self.waiting: collections.deque[asyncio.Future[bytes]] = collections.deque()
+        self.task: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def spawn(cls, settings: Settings) -> _Worker:
+        ours, theirs = multiprocessing.Pipe(duplex=True)  # a Unix socket pair
+        # spawn: the service has threads (store writer, readers), which fork would copy in
+        # whatever state they were.
+        process = multiprocessing.get_context("spawn").Process(
+            target=_worker_main, args=(theirs, settings), name="core-alerts-decoder", daemon=True
+        )
+        process.start()
+        theirs.close()
+        sock = socket.socket(fileno=os.dup(ours.fileno()))
+        ours.close()
+        reader, writer = await asyncio.open_unix_connection(sock=sock, limit=1 << 20)
+        worker = cls(process, reader, writer)
+        try:
+            ready = await asyncio.wait_for(worker._frame(), _START_TIMEOUT)
+        except BaseException:
+            worker.stop()
+            raise
+        if ready != _OK:
+            worker.stop()
+            raise WorkerGone("the decode worker did not start")
+        worker.task = asyncio.ensure_future(worker._answers())
+        return worker
+
+    async def _frame(self) -> bytes:
+        (size,) = _HEADER.unpack(await self.reader.readexactly(_HEADER.size))
+        return await self.reader.readexactly(size)
+
+    async def _answers(self) -> None:
+        try:
+            while True:
+                answer = await self._frame()
+                future = self.waiting.popleft()
+                if not future.done():
+                    future.set_result(answer)
+        except (asyncio.IncompleteReadError, ConnectionError, IndexError):
+            pass
+        finally:
+            while self.waiting:
+                future = self.waiting.popleft()
+                if not future.done():
+                    future.set_exception(WorkerGone("the decode worker ended"))
+
+    @property
+    def alive(self) -> bool:
+        return self.task is not None and not self.task.done()
+
+    def submit(self, job: DecodeJob) -> asyncio.Future[bytes]:
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        payload = _encode(job)
+        self.writer.write(_HEADER.pack(len(payload)))
+        self.writer.write(payload)
+        self.waiting.append(future)
+        return future
+
+    def stop(self) -> None:
+        self.writer.close()  # the worker reads EOF and exits
+        if self.task is not None:
+            self.task.cancel()
+
+    async def join(self) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self.process.join, _JOIN_SECONDS)
+        if self.process.is_alive():
+            self.process.kill()
+            await loop.run_in_executor(None, self.process.join, _JOIN_SECONDS)
 
 
 class DecodePool:
@@ -136,77 +215,76 @@ class DecodePool:
         self._settings = settings
         self.workers = workers
         self.min_bytes = min_bytes
-        self._pool: ProcessPoolExecutor | None = None
+        self._live: list[_Worker] = []
         self._starting: asyncio.Future[None] | None = None
         self._closed = False
 
     def wants(self, body: bytes) -> bool:
         """Whether `body` goes to a worker. The first large body starts the workers in the
         background and is decoded in place, as are the ones that come while they start."""
-        if len(body) < self.min_bytes or self._closed:
+        if len(body) < self.min_bytes or self._closed or self.workers < 1:
             return False
-        if self._pool is None:
-            if self._starting is None:
-                self._starting = asyncio.ensure_future(self.start())
-            return False
-        return True
+        self._keep_up()
+        return bool(self._live)
+
+    def _keep_up(self) -> None:
+        """Forget ended workers and start their replacements in the background."""
+        self._live = [w for w in self._live if w.alive]
+        idle = self._starting is None or self._starting.done()
+        if len(self._live) < self.workers and not self._closed and idle:
+            self._starting = asyncio.ensure_future(self._spawn_missing())
+
+    def worker_pids(self) -> list[int]:
+        return [w.process.pid for w in self._live if w.process.pid is not None]
 
     async def start(self) -> None:
-        """Start the workers and wait until each has imported the decoders."""
-        if self._pool is not None or self._closed:
-            return
-        pool = self._new_pool()
-        loop = asyncio.get_running_loop()
-        try:
-            await asyncio.gather(*(loop.run_in_executor(pool, _ping) for _ in range(self.workers)))
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        if self._closed or self._pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
-        else:
-            self._pool = pool
+        """Start the missing workers and wait until each has imported the decoders."""
+        if self._starting is not None and not self._starting.done():
+            await self._starting
+        self._starting = asyncio.ensure_future(self._spawn_missing())
+        await self._starting
 
-    def _new_pool(self) -> ProcessPoolExecutor:
-        # spawn: the service has threads (store writer, readers), which fork would copy
-        # in whatever state they were.
-        return ProcessPoolExecutor(
-            self.workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start_worker,
-            initargs=(self._settings,),
+    async def _spawn_missing(self) -> None:
+        self._live = [w for w in self._live if w.alive]
+        missing = self.workers - len(self._live)
+        if missing < 1 or self._closed:
+            return
+        started = await asyncio.gather(
+            *(_Worker.spawn(self._settings) for _ in range(missing)), return_exceptions=True
         )
+        for worker in started:
+            if isinstance(worker, BaseException):
+                log.warning("a decode worker failed to start", error=str(worker))
+            elif self._closed:
+                worker.stop()
+            else:
+                self._live.append(worker)
 
     async def decode(
         self, job: DecodeJob, fallback: Callable[[], list[NormalizedAlert]]
     ) -> list[NormalizedAlert]:
         """The sends of `job`; raises the decoder's error for a bad body. `fallback` decodes
-        in this process when the pool is gone (a worker died or the pool is closing)."""
-        pool = self._pool
-        if pool is None:
+        in this process when no worker can (one died, or the pool is closing)."""
+        self._keep_up()
+        if not self._live:
             return fallback()
+        worker = min(self._live, key=lambda w: len(w.waiting))
         try:
-            ok, payload = await asyncio.get_running_loop().run_in_executor(pool, _run, job)
-        except BrokenProcessPool:
-            log.warning("a decode worker died; starting new workers")
-            self._replace(pool)
+            answer = await worker.submit(job)
+        except WorkerGone:
+            log.warning("a decode worker ended; decoding here and starting a new one")
+            self._keep_up()
             return fallback()
-        except RuntimeError:  # shut down while the job was queued
-            return fallback()
-        if not ok:
-            _raise(payload)
-        return _decode_sends(payload)
-
-    def _replace(self, broken: ProcessPoolExecutor) -> None:
-        if self._pool is broken:
-            broken.shutdown(wait=False, cancel_futures=True)
-            self._pool = self._new_pool()
+        if answer[:1] != _OK:
+            _raise(answer[1:])
+        return _decode_sends(memoryview(answer)[1:])
 
     async def close(self) -> None:
         self._closed = True
         if self._starting is not None:
             with contextlib.suppress(Exception):
                 await self._starting
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            await asyncio.get_running_loop().run_in_executor(None, pool.shutdown)
+        workers, self._live = self._live, []
+        for worker in workers:
+            worker.stop()
+        await asyncio.gather(*(w.join() for w in workers))

@@ -17,14 +17,11 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import multiprocessing
-import os
-import signal
+import pickle  # nosec B403
 import socket
 import struct
+import sys
 from collections.abc import Callable
-from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 
 import msgspec
 import structlog
@@ -32,20 +29,18 @@ import structlog
 from core_alerts.config import Settings
 from core_alerts.domain import errors
 from core_alerts.domain.ingest import NormalizedAlert
-from core_alerts.ingest.formats.registry import build_formats
-from core_alerts.ingest.normalize import SourceContext
-from core_alerts.ingest.privacy import build_anonymisers
 
 log = structlog.get_logger(__name__)
 
-_HEADER = struct.Struct("!i")  # multiprocessing.Connection's frame header
-_OK, _FAILED = b"\x01", b"\x00"
+WORKER_MODULE = "core_alerts.ingest.decodeworker"
+_HEADER = struct.Struct("!i")  # multiprocessing.Connection's frame header (the worker's side)
+OK, FAILED = b"\x01", b"\x00"
 _START_TIMEOUT = 60.0
 _JOIN_SECONDS = 5.0
 
 # The errors a decoder raises on purpose, by name: the worker sends the name back and the
 # service raises the same error, so a bad body gets the same answer either way.
-_ERRORS: dict[str, type[errors.CoreAlertsError]] = {
+ERRORS: dict[str, type[errors.CoreAlertsError]] = {
     cls.__name__: cls
     for cls in (errors.ValidationFailed, errors.LimitExceeded, errors.MalformedInput)
 }
@@ -62,58 +57,21 @@ class DecodeJob(msgspec.Struct, array_like=True, frozen=True):
     resolve_timeout: float | None
 
 
-class _Failure(msgspec.Struct, array_like=True):
+class Failure(msgspec.Struct, array_like=True):
     kind: str
     message: str
     field: str | None
     index: int | None
 
 
-_encode = msgspec.msgpack.Encoder().encode
-_decode_job = msgspec.msgpack.Decoder(DecodeJob).decode
+encode = msgspec.msgpack.Encoder().encode
+decode_job = msgspec.msgpack.Decoder(DecodeJob).decode
 _decode_sends = msgspec.msgpack.Decoder(list[NormalizedAlert]).decode
-_decode_failure = msgspec.msgpack.Decoder(_Failure).decode
+_decode_failure = msgspec.msgpack.Decoder(Failure).decode
 
 
 class WorkerGone(Exception):
     """The worker holding a job ended before answering it."""
-
-
-# -- in the worker process -----------------------------------------------------------------
-
-
-def _worker_main(conn: Connection, settings: Settings) -> None:
-    """Answer jobs in order until the service closes the connection (or is gone)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group
-    formats = build_formats(settings.receivers.generic)
-    anonymiser = build_anonymisers(settings.privacy)
-    conn.send_bytes(_OK)  # ready
-    while True:
-        try:
-            job = _decode_job(conn.recv_bytes())
-        except (EOFError, OSError):
-            return
-        ctx = SourceContext(
-            tenant_id=job.tenant_id,
-            source=job.source,
-            received_at=job.received_at,
-            limits=settings.limits,
-            resolve_timeout=job.resolve_timeout,
-            anonymiser=anonymiser(job.tenant_id),
-        )
-        try:
-            answer = _OK + _encode(formats[job.fmt](job.body, ctx))
-        except errors.CoreAlertsError as exc:
-            if type(exc).__name__ not in _ERRORS:
-                raise
-            failure = _Failure(
-                type(exc).__name__, exc.message, exc.field, getattr(exc, "index", None)
-            )
-            answer = _FAILED + _encode(failure)
-        try:
-            conn.send_bytes(answer)
-        except OSError:
-            return
 
 
 # -- in the service ------------------------------------------------------------------------
@@ -121,7 +79,7 @@ def _worker_main(conn: Connection, settings: Settings) -> None:
 
 def _raise(payload: bytes) -> None:
     failure = _decode_failure(payload)
-    cls = _ERRORS[failure.kind]
+    cls = ERRORS[failure.kind]
     if issubclass(cls, errors.ValidationFailed):
         raise cls(failure.message, field=failure.field, index=failure.index)
     raise cls(failure.message, field=failure.field)
@@ -131,7 +89,10 @@ class _Worker:
     """One worker process and the service's end of its socket pair."""
 
     def __init__(
-        self, process: BaseProcess, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+        self,
+        process: asyncio.subprocess.Process,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
     ) -> None:
         self.process = process
         self.reader = reader
@@ -141,24 +102,27 @@ class _Worker:
 
     @classmethod
     async def spawn(cls, settings: Settings) -> _Worker:
-        ours, theirs = multiprocessing.Pipe(duplex=True)  # a Unix socket pair
-        # spawn: the service has threads (store writer, readers), which fork would copy in
-        # whatever state they were.
-        process = multiprocessing.get_context("spawn").Process(
-            target=_worker_main, args=(theirs, settings), name="core-alerts-decoder", daemon=True
-        )
-        process.start()
-        theirs.close()
-        sock = socket.socket(fileno=os.dup(ours.fileno()))
-        ours.close()
-        reader, writer = await asyncio.open_unix_connection(sock=sock, limit=1 << 20)
+        ours, theirs = socket.socketpair()
+        # A new interpreter that imports only the decoders (not the web stack), rather than
+        # a fork: the service has threads, which fork would copy in whatever state they were.
+        with theirs:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                WORKER_MODULE,
+                str(theirs.fileno()),
+                pass_fds=(theirs.fileno(),),
+                stdin=asyncio.subprocess.DEVNULL,
+            )
+        reader, writer = await asyncio.open_unix_connection(sock=ours, limit=1 << 20)
         worker = cls(process, reader, writer)
+        worker._send(pickle.dumps(settings))  # trusted: our own process, our own socket
         try:
             ready = await asyncio.wait_for(worker._frame(), _START_TIMEOUT)
         except BaseException:
             worker.stop()
             raise
-        if ready != _OK:
+        if ready != OK:
             worker.stop()
             raise WorkerGone("the decode worker did not start")
         worker.task = asyncio.ensure_future(worker._answers())
@@ -187,11 +151,13 @@ class _Worker:
     def alive(self) -> bool:
         return self.task is not None and not self.task.done()
 
-    def submit(self, job: DecodeJob) -> asyncio.Future[bytes]:
-        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        payload = _encode(job)
+    def _send(self, payload: bytes) -> None:
         self.writer.write(_HEADER.pack(len(payload)))
         self.writer.write(payload)
+
+    def submit(self, job: DecodeJob) -> asyncio.Future[bytes]:
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._send(encode(job))
         self.waiting.append(future)
         return future
 
@@ -201,11 +167,11 @@ class _Worker:
             self.task.cancel()
 
     async def join(self) -> None:
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(None, self.process.join, _JOIN_SECONDS)
-        if self.process.is_alive():
+        try:
+            await asyncio.wait_for(self.process.wait(), _JOIN_SECONDS)
+        except TimeoutError:
             self.process.kill()
-            await loop.run_in_executor(None, self.process.join, _JOIN_SECONDS)
+            await self.process.wait()
 
 
 class DecodePool:
@@ -235,7 +201,7 @@ class DecodePool:
             self._starting = asyncio.ensure_future(self._spawn_missing())
 
     def worker_pids(self) -> list[int]:
-        return [w.process.pid for w in self._live if w.process.pid is not None]
+        return [w.process.pid for w in self._live]
 
     async def start(self) -> None:
         """Start the missing workers and wait until each has imported the decoders."""
@@ -275,7 +241,7 @@ class DecodePool:
             log.warning("a decode worker ended; decoding here and starting a new one")
             self._keep_up()
             return fallback()
-        if answer[:1] != _OK:
+        if answer[:1] != OK:
             _raise(answer[1:])
         return _decode_sends(memoryview(answer)[1:])
 

@@ -1,0 +1,64 @@
+"""The decode worker: `python -m core_alerts.ingest.decodeworker FD`, started by DecodePool.
+
+It reads the service's settings (pickled), then answers jobs in order on the socket `FD`:
+the normalized sends as MessagePack, or the decoder's error. It exits when the socket
+closes, which is also what happens when the service is killed.
+"""
+
+from __future__ import annotations
+
+import pickle  # nosec B403
+import signal
+import socket
+import sys
+from multiprocessing.connection import Connection
+
+from core_alerts.config import Settings
+from core_alerts.domain import errors
+from core_alerts.ingest.decodepool import ERRORS, FAILED, OK, Failure, decode_job, encode
+from core_alerts.ingest.formats.registry import build_formats
+from core_alerts.ingest.normalize import SourceContext
+from core_alerts.ingest.privacy import build_anonymisers
+
+
+def serve(conn: Connection) -> None:
+    settings: Settings = pickle.loads(conn.recv_bytes())  # noqa: S301  # nosec B301
+    formats = build_formats(settings.receivers.generic)
+    anonymiser = build_anonymisers(settings.privacy)
+    conn.send_bytes(OK)  # ready
+    while True:
+        try:
+            job = decode_job(conn.recv_bytes())
+        except (EOFError, OSError):
+            return
+        ctx = SourceContext(
+            tenant_id=job.tenant_id,
+            source=job.source,
+            received_at=job.received_at,
+            limits=settings.limits,
+            resolve_timeout=job.resolve_timeout,
+            anonymiser=anonymiser(job.tenant_id),
+        )
+        try:
+            answer = OK + encode(formats[job.fmt](job.body, ctx))
+        except errors.CoreAlertsError as exc:
+            if type(exc).__name__ not in ERRORS:
+                raise
+            failure = Failure(
+                type(exc).__name__, exc.message, exc.field, getattr(exc, "index", None)
+            )
+            answer = FAILED + encode(failure)
+        try:
+            conn.send_bytes(answer)
+        except OSError:
+            return
+
+
+def main() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group
+    sock = socket.socket(fileno=int(sys.argv[1]))
+    serve(Connection(sock.detach()))
+
+
+if __name__ == "__main__":
+    main()

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import Self
 
-import httpcore
+import aiohttp
 import httpx
 
 from core_alerts.domain.clock import Clock, SystemClock
@@ -25,7 +25,7 @@ from core_alerts.outbound.errors import (
 )
 from core_alerts.outbound.exchange import Exchange, exchange
 from core_alerts.outbound.guard import AddressGuard
-from core_alerts.outbound.network import PinnedNetworkBackend
+from core_alerts.outbound.network import new_session
 from core_alerts.outbound.policy import OutboundPolicy
 from core_alerts.outbound.redaction import install_log_redaction, is_sensitive_name, redact_url
 from core_alerts.outbound.redirects import REDIRECT_STATUSES, redirect_target, rewrite_for_redirect
@@ -51,6 +51,7 @@ _CLIENT_HEADERS = frozenset(
 )
 # A kept-alive connection skips resolution; keep it short so DNS and policy changes apply.
 _IDLE_CONNECTION_SECONDS = 5.0
+_REMEMBERED_URLS = 1024
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _BAD_VALUE_CHARS = re.compile(r"[\r\n\x00]")
 
@@ -75,14 +76,10 @@ class OutboundClient:
         self._policy = policy
         self._clock = clock or SystemClock()
         self._user_agent = user_agent
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context or httpx.create_ssl_context(trust_env=False),
-            max_connections=policy.max_connections,
-            keepalive_expiry=_IDLE_CONNECTION_SECONDS,
-            network_backend=PinnedNetworkBackend(
-                AddressGuard(policy, resolver or SystemResolver())
-            ),
-        )
+        self._guard = AddressGuard(policy, resolver or SystemResolver())
+        self._ssl_context = ssl_context or httpx.create_ssl_context(trust_env=False)
+        self._session: aiohttp.ClientSession | None = None  # made inside the event loop
+        self._destinations: dict[str, Destination] = {}
         install_log_redaction()
 
     async def __aenter__(self) -> Self:
@@ -97,7 +94,19 @@ class OutboundClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._pool.aclose()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def _pool(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = new_session(
+                self._guard,
+                self._ssl_context,
+                self._policy.max_connections,
+                _IDLE_CONNECTION_SECONDS,
+            )
+        return self._session
 
     async def request(
         self,
@@ -120,7 +129,7 @@ class OutboundClient:
             raise ValidationFailed(f"{method!r} is not an HTTP method", field="method")
         started = time.monotonic()
         try:
-            destination = parse_destination(url, self._policy)
+            destination = self._destination(url)
             body, base_headers = self._encode(headers, json, content)
             response = await self._within_budget(
                 method, destination, base_headers, body, total_timeout
@@ -129,16 +138,27 @@ class OutboundClient:
             outcome = "refused" if isinstance(exc, OutboundBlocked) else "failed"
             _log.warning("outbound %s %s %s: %s", method, redact_url(url), outcome, exc.message)
             raise
-        elapsed = time.monotonic() - started
-        _log.info(
-            "outbound %s %s answered %d in %.3fs (%d bytes)",
-            method,
-            redact_url(url),
-            response.status,
-            elapsed,
-            len(response.body),
-        )
+        if _log.isEnabledFor(logging.INFO):  # redacting the URL is not free
+            _log.info(
+                "outbound %s %s answered %d in %.3fs (%d bytes)",
+                method,
+                redact_url(url),
+                response.status,
+                time.monotonic() - started,
+                len(response.body),
+            )
         return response
+
+    def _destination(self, url: str) -> Destination:
+        """`parse_destination`, remembered: receivers send to the same few URLs again and
+        again, and the checks that need no DNS give the same answer under one policy."""
+        found = self._destinations.get(url)
+        if found is None:
+            found = parse_destination(url, self._policy)
+            if len(self._destinations) >= _REMEMBERED_URLS:
+                self._destinations.clear()
+            self._destinations[url] = found
+        return found
 
     async def _within_budget(
         self,
@@ -172,7 +192,7 @@ class OutboundClient:
     ) -> OutboundResponse:
         redirects = 0
         while True:
-            result = await exchange(self._pool, self._policy, method, destination, headers, body)
+            result = await exchange(self._pool(), self._policy, method, destination, headers, body)
             location = result.headers.get("location")
             if result.status not in REDIRECT_STATUSES or location is None:
                 return self._response(result, destination, redirects, started)

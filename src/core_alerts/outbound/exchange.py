@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import httpcore
+import aiohttp
 import httpx
+import yarl
 
 from core_alerts.outbound.destination import Destination
 from core_alerts.outbound.errors import FailReason, OutboundFailed
@@ -13,6 +14,7 @@ from core_alerts.outbound.policy import OutboundPolicy
 from core_alerts.outbound.redaction import redact_text, redact_url
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_CHUNK = 65_536
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +25,7 @@ class Exchange:
 
 
 async def exchange(
-    pool: httpcore.AsyncConnectionPool,
+    session: aiohttp.ClientSession,
     policy: OutboundPolicy,
     method: str,
     destination: Destination,
@@ -31,46 +33,47 @@ async def exchange(
     body: bytes,
 ) -> Exchange:
     """Send once; raise OutboundFailed on a timeout, a network error or an oversized body."""
-    request_headers = [("Host", destination.host_header), *headers.items()]
+    request_headers = {"Host": destination.host_header, **headers}
     if body or method in _BODY_METHODS:
-        request_headers.append(("Content-Length", str(len(body))))
-    url = destination.url
-    timeouts = {
-        "connect": policy.connect_timeout,
-        "read": policy.read_timeout,
-        "write": policy.read_timeout,
-        "pool": policy.connect_timeout,
-    }
+        request_headers["Content-Length"] = str(len(body))
+    timeout = aiohttp.ClientTimeout(
+        total=None,
+        connect=policy.connect_timeout,  # a free connection, then connecting
+        sock_connect=policy.connect_timeout,
+        sock_read=policy.read_timeout,
+    )
     try:
-        async with pool.stream(
+        async with session.request(
             method,
-            httpcore.URL(
-                scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
-            ),
+            yarl.URL(str(destination.url), encoded=True),
             headers=request_headers,
-            content=body,
-            extensions={"timeout": timeouts},
+            data=body or None,
+            allow_redirects=False,
+            timeout=timeout,
         ) as response:
-            response_headers = httpx.Headers(response.headers)
+            response_headers = httpx.Headers(list(response.raw_headers))
             payload = await _read_capped(response, response_headers, policy, destination)
             return Exchange(response.status, response_headers, payload)
-    except httpcore.TimeoutException as exc:
-        raise _failure(destination, FailReason.TIMEOUT, _timeout_phase(exc), True) from None
-    except httpcore.ConnectError as exc:
-        raise _failure(destination, FailReason.CONNECT, redact_text(str(exc)), True) from None
-    except httpcore.NetworkError as exc:
+    except aiohttp.ConnectionTimeoutError:
+        raise _failure(destination, FailReason.TIMEOUT, "connect timed out", True) from None
+    except (TimeoutError, aiohttp.ServerTimeoutError):
+        raise _failure(destination, FailReason.TIMEOUT, "read timed out", True) from None
+    except aiohttp.ClientConnectorError as exc:
+        text = redact_text(str(exc.os_error or exc))
+        raise _failure(destination, FailReason.CONNECT, text, True) from None
+    except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
         text = f"connection lost ({redact_text(str(exc)) or type(exc).__name__})"
         raise _failure(destination, FailReason.CONNECT, text, True) from None
-    except httpcore.RemoteProtocolError:
+    except (aiohttp.ClientResponseError, aiohttp.ClientPayloadError):
         raise _failure(destination, FailReason.PROTOCOL, "invalid HTTP response", True) from None
-    except (httpcore.ProtocolError, httpcore.UnsupportedProtocol) as exc:
+    except (aiohttp.ClientError, ValueError) as exc:
         # Not the library's text: it may quote a header value.
         text = f"request refused by the HTTP layer ({type(exc).__name__})"
         raise _failure(destination, FailReason.PROTOCOL, text, False) from None
 
 
 async def _read_capped(
-    response: httpcore.Response,
+    response: aiohttp.ClientResponse,
     headers: httpx.Headers,
     policy: OutboundPolicy,
     destination: Destination,
@@ -82,22 +85,12 @@ async def _read_capped(
         raise _too_large(destination, limit, f"declared {declared} bytes")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in response.aiter_stream():
+    async for chunk in response.content.iter_chunked(_CHUNK):
         size += len(chunk)
         if size > limit:
             raise _too_large(destination, limit, f"over {limit} bytes received")
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def _timeout_phase(exc: httpcore.TimeoutException) -> str:
-    if isinstance(exc, httpcore.ConnectTimeout):
-        return "connect timed out"
-    if isinstance(exc, httpcore.PoolTimeout):
-        return "no free connection in time"
-    if isinstance(exc, httpcore.WriteTimeout):
-        return "sending timed out"
-    return "read timed out"
 
 
 def _too_large(destination: Destination, limit: int, detail: str) -> OutboundFailed:

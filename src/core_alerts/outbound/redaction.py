@@ -159,9 +159,8 @@ class RedactingFilter(logging.Filter):
 # The HTTP library logs response headers at DEBUG; they may carry a token (Location, cookies).
 _REDACTED_LOGGERS = (
     "core_alerts.outbound",
-    "httpcore.connection",
-    "httpcore.http11",
-    "httpcore.http2",
+    "aiohttp.client",
+    "aiohttp.internal",
 )
 
 

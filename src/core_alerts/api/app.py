@@ -13,6 +13,7 @@ from core_alerts import __version__
 from core_alerts.api import problems
 from core_alerts.api.audit import AuditMiddleware
 from core_alerts.api.encoding import components
+from core_alerts.api.fastpath import IngestFastPath
 from core_alerts.api.routes import (
     access,
     alertmanager,
@@ -47,6 +48,7 @@ def create_app(orchestrator: EngineOrchestrator | None = None) -> FastAPI:
     )
     app.state.orchestrator = orch
     problems.install(app)
+    app.add_middleware(IngestFastPath)  # inside the audit middleware (added after it)
     app.add_middleware(AuditMiddleware)
     for module in (
         alerts, alertmanager, receivers, access, audit, compliance, privacy, notifications, ops,

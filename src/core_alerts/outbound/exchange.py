@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import aiohttp
@@ -45,7 +46,7 @@ async def exchange(
     try:
         async with session.request(
             method,
-            yarl.URL(str(destination.url), encoded=True),
+            _yarl_url(str(destination.url)),
             headers=request_headers,
             data=body or None,
             allow_redirects=False,
@@ -70,6 +71,12 @@ async def exchange(
         # Not the library's text: it may quote a header value.
         text = f"request refused by the HTTP layer ({type(exc).__name__})"
         raise _failure(destination, FailReason.PROTOCOL, text, False) from None
+
+
+@functools.lru_cache(maxsize=1024)
+def _yarl_url(url: str) -> yarl.URL:
+    """The URL as aiohttp takes it, already encoded (receivers post to the same few URLs)."""
+    return yarl.URL(url, encoded=True)
 
 
 async def _read_capped(

@@ -91,6 +91,11 @@ def gettable(rec: AlertRecord, receivers: list[str] | None = None) -> GettableAl
     responses={200: {"description": "Alerts accepted and committed."}},
 )
 async def post_alerts(request: Request, orch: Orch, caller: Writer) -> Response:
+    return await ingest_v2(request, orch, caller)
+
+
+async def ingest_v2(request: Request, orch: EngineOrchestrator, caller: Caller) -> Response:
+    """The body of `POST /api/v2/alerts`; `api.fastpath` calls it too."""
     try:
         body = await read_json_body(request, orch.settings.limits.max_body_bytes)
         await orch.alert_engine.ingest_payload("alertmanager", body, tenant_id=caller.tenant_id)

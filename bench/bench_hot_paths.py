@@ -11,10 +11,13 @@ import itertools
 import json
 import random
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
+from tests.support.services import temporary_pg_database
 
 from core_alerts.config import LimitSettings
 from core_alerts.domain.clock import FixedClock
@@ -25,6 +28,7 @@ from core_alerts.domain.matchers import Matcher
 from core_alerts.ingest.formats._json import decode_json
 from core_alerts.ingest.formats.alertmanager import PostableAlert, decode_alertmanager_v2
 from core_alerts.ingest.normalize import SourceContext, normalize
+from core_alerts.store.postgres import PostgresAlertStore
 from core_alerts.store.sqlite import SqliteAlertStore
 
 NOW = 1_800_000_000.0
@@ -243,3 +247,59 @@ def test_sqlite_apply_sends_1000(benchmark: Any, tmp_path: Path, case: str) -> N
     if case == "dup0.9-hot-stored":
         assert len(new_fps) == 100
         assert len(touched_stored) > 500
+
+
+# -- the PostgreSQL store (synchronous_commit on, as served) --------------------------------
+
+
+@pytest.fixture(scope="module")
+def pg_dsn() -> Iterator[str]:
+    with temporary_pg_database() as dsn:
+        yield dsn
+
+
+class PgRounds:
+    """One store on one database; each round writes to a tenant of its own (fresh rows)."""
+
+    def __init__(self, dsn: str, sends: list[NormalizedAlert], stored_first: list) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.store = PostgresAlertStore(dsn, clock=FixedClock(NOW))
+        self.loop.run_until_complete(self.store.open())
+        self.sends = sends
+        self.stored_first = stored_first
+        self.made = itertools.count()
+
+    def setup(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        tenant = f"bench-{next(self.made)}"
+        mine = [msgspec.structs.replace(s, tenant_id=tenant) for s in self.sends]
+        if self.stored_first:
+            first = [msgspec.structs.replace(s, tenant_id=tenant) for s in self.stored_first]
+            self.loop.run_until_complete(self.store.apply_sends(first))
+        return (mine,), {}
+
+    def apply(self, sends: list[NormalizedAlert]) -> list:
+        return self.loop.run_until_complete(self.store.apply_sends(sends))
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.store.close())
+        self.loop.close()
+
+
+@pytest.mark.parametrize("case", ["dup0", "dup0.9-hot-stored"])
+def test_postgres_apply_sends_1000(benchmark: Any, pg_dsn: str, case: str) -> None:
+    """One 1,000-alert request through group commit into PostgreSQL (see the SQLite twin)."""
+    stored: list[NormalizedAlert] = []
+    if case == "dup0":
+        sends = decode_alertmanager_v2(am_body(1000), ctx())
+    else:
+        sends, stored = storm_batch()
+    rounds = PgRounds(pg_dsn, sends, stored)
+    try:
+        results = benchmark.pedantic(rounds.apply, setup=rounds.setup, rounds=5)
+    finally:
+        rounds.close()
+    new_fps = {s.fingerprint for s in sends} - {s.fingerprint for s in stored}
+    outcomes = Counter(r.outcome for r in results)
+    assert len(results) == 1000
+    assert outcomes[IngestOutcome.CREATED] == len(new_fps)
+    assert outcomes[IngestOutcome.DEDUPLICATED] == 1000 - len(new_fps)

@@ -4,8 +4,9 @@
 
 The server (SQLite) is filled step by step with distinct active alerts in batches of 1,000.
 At each step it measures 20,000 further sends in batches of 1,000: new alerts, then repeats
-of existing ones. It also reads the server's resident memory (VmRSS), and does the same for
-Alertmanager 0.25 fed the same alerts, for memory per active alert.
+of existing ones. It also reads the server's resident memory (VmRSS, its decode workers
+included), and does the same for Alertmanager 0.25 fed the same alerts, for memory per active
+alert.
 """
 
 from __future__ import annotations
@@ -20,16 +21,28 @@ from pathlib import Path
 
 import httpx
 
-from bench.loadbench import MASTER_KEY, VENV_BIN, free_port, ingest_key, spawn, stop, wait_ready
+from bench.loadbench import (
+    MASTER_KEY,
+    VENV_BIN,
+    family,
+    free_port,
+    ingest_key,
+    spawn,
+    stop,
+    wait_ready,
+)
 
 PROBE = 20_000
 
 
 def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    """Resident memory of the server and its children (core-alerts' decode workers)."""
+    total = 0.0
+    for member in family(pid):
+        for line in Path(f"/proc/{member}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) / 1024
+    return total
 
 
 def send(api: httpx.Client, first: int, count: int, tag: str) -> float:

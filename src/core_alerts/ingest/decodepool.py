@@ -29,43 +29,14 @@ import structlog
 from core_alerts.config import Settings
 from core_alerts.domain import errors
 from core_alerts.domain.ingest import NormalizedAlert
+from core_alerts.ingest.decodewire import ERRORS, OK, DecodeJob, Failure, encode
 
 log = structlog.get_logger(__name__)
 
 WORKER_MODULE = "core_alerts.ingest.decodeworker"
 _HEADER = struct.Struct("!i")  # multiprocessing.Connection's frame header (the worker's side)
-OK, FAILED = b"\x01", b"\x00"
 _START_TIMEOUT = 60.0
 _JOIN_SECONDS = 5.0
-
-# The errors a decoder raises on purpose, by name: the worker sends the name back and the
-# service raises the same error, so a bad body gets the same answer either way.
-ERRORS: dict[str, type[errors.CoreAlertsError]] = {
-    cls.__name__: cls
-    for cls in (errors.ValidationFailed, errors.LimitExceeded, errors.MalformedInput)
-}
-
-
-class DecodeJob(msgspec.Struct, array_like=True, frozen=True):
-    """One body and the context its sends are normalized in."""
-
-    fmt: str
-    body: bytes
-    tenant_id: str
-    source: str
-    received_at: float
-    resolve_timeout: float | None
-
-
-class Failure(msgspec.Struct, array_like=True):
-    kind: str
-    message: str
-    field: str | None
-    index: int | None
-
-
-encode = msgspec.msgpack.Encoder().encode
-decode_job = msgspec.msgpack.Decoder(DecodeJob).decode
 _decode_sends = msgspec.msgpack.Decoder(list[NormalizedAlert]).decode
 _decode_failure = msgspec.msgpack.Decoder(Failure).decode
 

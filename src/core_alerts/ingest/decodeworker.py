@@ -15,7 +15,7 @@ from multiprocessing.connection import Connection
 
 from core_alerts.config import Settings
 from core_alerts.domain import errors
-from core_alerts.ingest.decodepool import ERRORS, FAILED, OK, Failure, decode_job, encode
+from core_alerts.ingest.decodewire import ERRORS, FAILED, OK, Failure, decode_job, encode
 from core_alerts.ingest.formats.registry import build_formats
 from core_alerts.ingest.normalize import SourceContext
 from core_alerts.ingest.privacy import build_anonymisers

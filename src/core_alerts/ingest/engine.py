@@ -19,7 +19,8 @@ from core_alerts.domain.events import AlertChanged
 from core_alerts.domain.fingerprint import explain_fingerprint
 from core_alerts.domain.ingest import IngestResult, NormalizedAlert, SendAction
 from core_alerts.domain.record import AlertRecord, Decision, Transition
-from core_alerts.ingest.decodepool import DecodeJob, DecodePool
+from core_alerts.ingest.decodepool import DecodePool
+from core_alerts.ingest.decodewire import DecodeJob
 from core_alerts.ingest.formats.registry_types import Decoder
 from core_alerts.ingest.normalize import SourceContext, normalize
 from core_alerts.ingest.privacy import build_anonymisers

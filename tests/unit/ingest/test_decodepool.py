@@ -16,7 +16,8 @@ from core_alerts.app import EngineOrchestrator
 from core_alerts.config import Settings, load_settings
 from core_alerts.domain.clock import FixedClock
 from core_alerts.domain.errors import CoreAlertsError, LimitExceeded, MalformedInput
-from core_alerts.ingest.decodepool import DecodeJob, DecodePool
+from core_alerts.ingest.decodepool import DecodePool
+from core_alerts.ingest.decodewire import DecodeJob
 from core_alerts.ingest.engine import AlertEngine
 
 NOW = 1_800_000_000.0

@@ -255,6 +255,42 @@ async def test_history_is_ordered_with_actor_reason_and_comment(store, clock):
 # -- tenants ----------------------------------------------------------------------------
 
 
+async def test_get_many_reads_the_latest_state_as_copies(store, clock):
+    a = await one(store, send(clock, {"alertname": "A"}))
+    b = await one(store, send(clock, {"alertname": "B"}))
+    other = await one(store, send(clock, {"alertname": "A"}, tenant="beta"))
+    clock.advance(30)
+    await one(store, send(clock, {"alertname": "A"}, annotations={"summary": "again"}))
+    await store.transition("acme", b.alert_id, HumanAction.ACK, "alice", "")
+    found = {r.id: r for r in await store.get_many("acme", [a.alert_id, b.alert_id])}
+    assert found[a.alert_id].occurrences == 2
+    assert found[a.alert_id].annotations == {"summary": "again"}
+    assert found[b.alert_id].status == "acknowledged"
+    found[a.alert_id].annotations["summary"] = "changed by the caller"
+    [again] = await store.get_many("acme", [a.alert_id])
+    assert again.annotations == {"summary": "again"}  # the store's copy is untouched
+    assert await store.get_many("acme", [other.alert_id]) == []  # another tenant's alert
+    mixed = await store.get_many("acme", [a.alert_id, "no-such-id"])
+    assert [r.id for r in mixed] == [a.alert_id]
+    await store.delete_alerts("acme", [b.alert_id])
+    assert await store.get_many("acme", [b.alert_id]) == []
+
+
+async def test_sqlite_get_many_of_fresh_alerts_needs_no_backlog_flush(tmp_path, clock):
+    store = SqliteAlertStore(str(tmp_path / "cache.db"), clock=clock)
+    await store.open()
+    try:
+        made = await store.apply_sends([send(clock, {"alertname": "A", "n": str(i)})
+                                        for i in range(20)])  # fmt: skip
+        pending = len(store._backlog)
+        assert pending == 20  # committed to the intake, rows not written yet
+        records = await store.get_many("acme", [r.alert_id for r in made])
+        assert sorted(r.id for r in records) == sorted(r.alert_id for r in made)
+        assert len(store._backlog) == pending  # answered from memory: no write, no fsync
+    finally:
+        await store.close()
+
+
 async def test_tenants_are_isolated(store, clock):
     a = await one(store, send(clock, tenant="a"))
     b = await one(store, send(clock, tenant="b"))

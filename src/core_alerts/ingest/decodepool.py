@@ -21,6 +21,7 @@ import pickle  # nosec B403
 import socket
 import struct
 import sys
+import time
 from collections.abc import Callable
 
 import msgspec
@@ -37,6 +38,7 @@ WORKER_MODULE = "core_alerts.ingest.decodeworker"
 _HEADER = struct.Struct("!i")  # multiprocessing.Connection's frame header (the worker's side)
 _START_TIMEOUT = 60.0
 _JOIN_SECONDS = 5.0
+_RESTART_BACKOFF = 30.0
 _decode_sends = msgspec.msgpack.Decoder(list[NormalizedAlert]).decode
 _decode_failure = msgspec.msgpack.Decoder(Failure).decode
 
@@ -155,6 +157,8 @@ class DecodePool:
         self._live: list[_Worker] = []
         self._starting: asyncio.Future[None] | None = None
         self._closed = False
+        self._retry_at = 0.0
+        """After a failed start, no new attempt before this (monotonic) time."""
 
     def wants(self, body: bytes) -> bool:
         """Whether `body` goes to a worker. The first large body starts the workers in the
@@ -168,7 +172,8 @@ class DecodePool:
         """Forget ended workers and start their replacements in the background."""
         self._live = [w for w in self._live if w.alive]
         idle = self._starting is None or self._starting.done()
-        if len(self._live) < self.workers and not self._closed and idle:
+        due = time.monotonic() >= self._retry_at
+        if len(self._live) < self.workers and not self._closed and idle and due:
             self._starting = asyncio.ensure_future(self._spawn_missing())
 
     def worker_pids(self) -> list[int]:
@@ -191,7 +196,12 @@ class DecodePool:
         )
         for worker in started:
             if isinstance(worker, BaseException):
-                log.warning("a decode worker failed to start", error=str(worker))
+                log.warning(
+                    "a decode worker failed to start; decoding in the service meanwhile",
+                    error=str(worker) or type(worker).__name__,
+                    retry_in_seconds=_RESTART_BACKOFF,
+                )
+                self._retry_at = time.monotonic() + _RESTART_BACKOFF
             elif self._closed:
                 worker.stop()
             else:

@@ -16,6 +16,7 @@ from core_alerts.app import EngineOrchestrator
 from core_alerts.config import Settings, load_settings
 from core_alerts.domain.clock import FixedClock
 from core_alerts.domain.errors import CoreAlertsError, LimitExceeded, MalformedInput
+from core_alerts.ingest import decodepool
 from core_alerts.ingest.decodepool import DecodePool
 from core_alerts.ingest.decodewire import DecodeJob
 from core_alerts.ingest.engine import AlertEngine
@@ -180,6 +181,22 @@ async def test_a_closed_pool_decodes_in_place(tmp_path: Path) -> None:
     job = DecodeJob("alertmanager", b"[]", "acme", "alertmanager", NOW, None)
     with pytest.raises(MalformedInput, match="here"):
         await pool.decode(job, lambda: (_ for _ in ()).throw(MalformedInput("here")))
+
+
+async def test_a_worker_that_cannot_start_leaves_decoding_in_place_and_is_not_retried_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(decodepool, "WORKER_MODULE", "core_alerts.no_such_module")
+    pool = DecodePool(settings(tmp_path), 1, 0)
+    try:
+        await pool.start()  # the interpreter exits at once: no worker
+        assert pool.worker_pids() == []
+        assert not pool.wants(v2_body(5))  # in place, and no new attempt within the backoff
+        assert pool._starting is not None and pool._starting.done()
+        job = DecodeJob("alertmanager", v2_body(5), "acme", "alertmanager", NOW, 300.0)
+        assert await pool.decode(job, list) == []  # the fallback decoded it
+    finally:
+        await pool.close()
 
 
 def test_the_default_is_one_process_per_cpu_beyond_the_first() -> None:

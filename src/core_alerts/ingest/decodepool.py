@@ -30,7 +30,7 @@ import structlog
 from core_alerts.config import Settings
 from core_alerts.domain import errors
 from core_alerts.domain.ingest import NormalizedAlert
-from core_alerts.ingest.decodewire import ERRORS, OK, DecodeJob, Failure, encode
+from core_alerts.ingest.decodewire import ERRORS, OK, UNEXPECTED, DecodeJob, Failure, encode
 
 log = structlog.get_logger(__name__)
 
@@ -50,8 +50,7 @@ class WorkerGone(Exception):
 # -- in the service ------------------------------------------------------------------------
 
 
-def _raise(payload: bytes) -> None:
-    failure = _decode_failure(payload)
+def _raise(failure: Failure) -> None:
     cls = ERRORS[failure.kind]
     if issubclass(cls, errors.ValidationFailed):
         raise cls(failure.message, field=failure.field, index=failure.index)
@@ -223,7 +222,10 @@ class DecodePool:
             self._keep_up()
             return fallback()
         if answer[:1] != OK:
-            _raise(answer[1:])
+            failure = _decode_failure(memoryview(answer)[1:])
+            if failure.kind == UNEXPECTED:
+                return fallback()  # the service's own decoding raises it, with a traceback
+            _raise(failure)
         return _decode_sends(memoryview(answer)[1:])
 
     async def close(self) -> None:

@@ -20,6 +20,10 @@ ERRORS: dict[str, type[errors.CoreAlertsError]] = {
 }
 
 
+UNEXPECTED = "unexpected"
+"""The kind of a failure no decoder raises on purpose."""
+
+
 class DecodeJob(msgspec.Struct, array_like=True, frozen=True):
     """One body and the context its sends are normalized in."""
 

@@ -15,7 +15,15 @@ from multiprocessing.connection import Connection
 
 from core_alerts.config import Settings
 from core_alerts.domain import errors
-from core_alerts.ingest.decodewire import ERRORS, FAILED, OK, Failure, decode_job, encode
+from core_alerts.ingest.decodewire import (
+    ERRORS,
+    FAILED,
+    OK,
+    UNEXPECTED,
+    Failure,
+    decode_job,
+    encode,
+)
 from core_alerts.ingest.formats.registry import build_formats
 from core_alerts.ingest.normalize import SourceContext
 from core_alerts.ingest.privacy import build_anonymisers
@@ -41,13 +49,14 @@ def serve(conn: Connection) -> None:
         )
         try:
             answer = OK + encode(formats[job.fmt](job.body, ctx))
-        except errors.CoreAlertsError as exc:
-            if type(exc).__name__ not in ERRORS:
-                raise
-            failure = Failure(
-                type(exc).__name__, exc.message, exc.field, getattr(exc, "index", None)
-            )
-            answer = FAILED + encode(failure)
+        except Exception as exc:
+            # An error no decoder raises on purpose (a bug) is named UNEXPECTED: the service
+            # then decodes the body itself, so the error and its traceback surface there,
+            # and this worker lives on.
+            kind = type(exc).__name__ if type(exc).__name__ in ERRORS else UNEXPECTED
+            message = exc.message if isinstance(exc, errors.CoreAlertsError) else ""
+            field = exc.field if isinstance(exc, errors.CoreAlertsError) else None
+            answer = FAILED + encode(Failure(kind, message, field, getattr(exc, "index", None)))
         try:
             conn.send_bytes(answer)
         except OSError:

@@ -199,6 +199,26 @@ async def test_a_worker_that_cannot_start_leaves_decoding_in_place_and_is_not_re
         await pool.close()
 
 
+async def test_an_unexpected_error_is_raised_by_the_service_and_the_worker_lives_on(
+    engine: AlertEngine,
+) -> None:
+    pool = engine.decode_pool
+    assert pool is not None
+    [pid] = pool.worker_pids()
+    job = DecodeJob("no-such-format", b"[]", "acme", "test", NOW, None)  # KeyError in there
+
+    def in_place() -> list[Any]:
+        raise LookupError("raised where the traceback is logged")
+
+    with pytest.raises(LookupError, match="traceback is logged"):
+        await pool.decode(job, in_place)
+    assert pool.worker_pids() == [pid]
+    body = v2_body(20)
+    assert as_data(await engine.decode_async("alertmanager", body, tenant_id="acme")) == as_data(
+        engine.decode("alertmanager", body, tenant_id="acme")
+    )
+
+
 def test_the_default_is_one_process_per_cpu_beyond_the_first() -> None:
     proc = load_settings({}, environ={}).processing
     assert proc.decode_processes() == max(0, min(3, (os.cpu_count() or 1) - 1))

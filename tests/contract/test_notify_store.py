@@ -14,7 +14,7 @@ import pytest
 from core_alerts.domain.clock import FixedClock
 from core_alerts.domain.errors import LimitExceeded, StorageUnavailable, ValidationFailed
 from core_alerts.domain.notification import Notification, NotifiedAlert
-from core_alerts.store import GroupState, LogEntry, NotifyStore, OutboxEntry, Outcome
+from core_alerts.store import GroupState, Lease, LogEntry, NotifyStore, OutboxEntry, Outcome
 from core_alerts.store.postgres import PostgresNotifyStore
 from core_alerts.store.sqlite import SqliteNotifyStore
 from tests.contract.conftest import Target
@@ -229,6 +229,19 @@ async def test_claims_go_oldest_first_up_to_the_limit_and_respect_leases(
     again = await store.claim_due(T + 40, 10, 30, "w2")
     assert [e.id for e in again] == ["n1", "n2", "n3"]  # expired leases
     assert await store.claim_due(T + 40, 0, 30, "w3") == []
+
+
+async def test_entries_enqueued_under_a_lease_come_back_claimed(store: NotifyStore) -> None:
+    assert await store.enqueue([note("n0")], []) == []  # no lease: nothing returned
+    taken = await store.enqueue(
+        [note("n2", at=T + 1), note("n1"), note("n0")], [log_entry()], Lease("w1", T + 30)
+    )
+    assert [e.id for e in taken] == ["n1", "n2"]  # the new ones, oldest first; n0 was there
+    assert all(e.state == "pending" and e.attempts == 0 for e in taken)
+    assert [e.notification.id for e in taken] == ["n1", "n2"]
+    assert [e.id for e in await store.claim_due(T + 10, 10, 30, "w2")] == ["n0"]  # not leased
+    assert await store.claim_due(T + 29, 10, 30, "w2") == []  # n1, n2 are w1's until T+30
+    assert [e.id for e in await store.claim_due(T + 30, 10, 30, "w2")] == ["n1", "n2"]
 
 
 async def test_concurrent_claimers_never_share_an_entry(

@@ -153,6 +153,7 @@ class Notifications:
             owner=f"{socket.gethostname()}:{os.getpid()}",
             prepare=reveal,
         )  # fmt: skip
+        self.hub.taker = self.delivery
         self._routing: dict[str, TenantRouting] = {}
         self._dispatched: set[str] = set()
         """Tenants whose alerts the dispatcher groups (their config has integrations)."""

@@ -12,8 +12,8 @@ import asyncio
 import contextlib
 import random
 import time
-from collections import deque
-from collections.abc import Awaitable, Callable
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import structlog
@@ -25,7 +25,7 @@ from core_alerts.notify.channels import DeliveryFailed
 from core_alerts.notify.receivers import Integration
 from core_alerts.pipeline import Batcher
 from core_alerts.store.buckets import TokenBuckets
-from core_alerts.store.notify import NotifyStore, OutboxEntry, Outcome
+from core_alerts.store.notify import Lease, NotifyStore, OutboxEntry, Outcome
 from core_alerts.telemetry import MetricsCollector
 
 log = structlog.get_logger(__name__)
@@ -98,12 +98,33 @@ class DeliveryWorker:
         self._writes: set[asyncio.Future[None]] = set()
         self._wake = asyncio.Event()
         self._gauged: set[str] = set()
+        self._running = False
         # Outcomes of concurrent deliveries are recorded together: one transaction each burst.
         self._outcomes: Batcher[Outcome] = Batcher(self._store.record)
 
     def wake(self) -> None:
         """Something was enqueued: look now instead of at the next due time."""
         self._wake.set()
+
+    def lease_for(self, notifications: Sequence[Notification]) -> Lease | None:
+        """A lease on notifications about to be enqueued, if this worker is running and has
+        room for all of them now, in total and in each receiver's lane (a lane that would
+        have to hand entries back leaves them to the next claim instead)."""
+        if not self._running or self._policy.capacity - self._held < len(notifications):
+            return None
+        wanted = Counter((n.tenant_id, n.receiver) for n in notifications)
+        slots = self._policy.concurrency * (1 + _BACKLOG_PER_SLOT)
+        for key, count in wanted.items():
+            lane = self._lanes.get(key)
+            used = 0 if lane is None else lane.active + len(lane.backlog)
+            if used + count > slots:
+                return None
+        return Lease(self._owner, self._clock.now() + self._policy.lease)
+
+    async def take(self, entries: list[OutboxEntry]) -> None:
+        """Entries enqueued under `lease_for`'s lease: deliver them as if just claimed."""
+        for entry in entries:
+            await self._schedule(entry)
 
     @property
     def held(self) -> int:
@@ -134,6 +155,14 @@ class DeliveryWorker:
             log.warning("could not record a delivery outcome", error=str(write.exception()))
 
     async def run(self, stop: asyncio.Event) -> None:
+        self._running = True
+        try:
+            await self._loop(stop)
+        finally:
+            self._running = False
+        await self.drain()
+
+    async def _loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             self._wake.clear()  # before claiming: a wake-up during the claim is kept
             try:
@@ -150,7 +179,6 @@ class DeliveryWorker:
             finally:
                 for waiter in waiters:
                     waiter.cancel()
-        await self.drain()
 
     async def _sleep_for(self) -> float:
         if self._held >= self._policy.capacity:

@@ -10,6 +10,7 @@ a notification nor sends one twice under different keys.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol
 
 from core_alerts.domain.alert import new_alert_id
 from core_alerts.domain.clock import Clock
@@ -18,12 +19,24 @@ from core_alerts.domain.record import AlertRecord
 from core_alerts.notify.dedup import needs_notify
 from core_alerts.notify.receivers import Integration
 from core_alerts.pipeline import Batcher
-from core_alerts.store.notify import LogEntry, NotifyStore
+from core_alerts.store.notify import Lease, LogEntry, NotifyStore, OutboxEntry
 from core_alerts.store.ports import AlertStore
 from core_alerts.telemetry import MetricsCollector
 
 LOG_RETENTION = 120 * 3600.0
 """How long a log entry outlives its repeat interval (Alertmanager keeps its nflog 120 h)."""
+
+
+class Taker(Protocol):
+    """Who delivers what the hub enqueues (the DeliveryWorker of this process)."""
+
+    def lease_for(self, notifications: Sequence[Notification]) -> Lease | None:
+        """A lease for these new entries, or None to leave them to the next claim."""
+        ...
+
+    async def take(self, entries: list[OutboxEntry]) -> None:
+        """Start on entries claimed with that lease."""
+        ...
 
 
 class NotificationHub:
@@ -47,6 +60,9 @@ class NotificationHub:
         self._external_url = external_url
         self._max_alerts = max_alerts
         self._on_enqueued = on_enqueued
+        self.taker: Taker | None = None
+        """Set: new notifications are claimed as they are enqueued and handed over at once
+        (no wake-up and claim round trip); otherwise on_enqueued wakes a worker."""
         self._receivers: dict[str, dict[str, tuple[Integration, ...]]] = {}
         self._batcher: Batcher[GroupFlush] = Batcher(self._flush_batch)
 
@@ -81,8 +97,12 @@ class NotificationHub:
             entries.extend(logged)
         if not entries:
             return
-        await self.store.enqueue(notifications, entries)
-        if notifications and self._on_enqueued is not None:
+        taker = self.taker
+        lease = taker.lease_for(notifications) if taker and notifications else None
+        taken = await self.store.enqueue(notifications, entries, lease)
+        if taken and taker is not None:
+            await taker.take(taken)
+        elif notifications and self._on_enqueued is not None:
             self._on_enqueued()
 
     async def _tenant_batch(

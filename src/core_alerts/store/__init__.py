@@ -10,6 +10,7 @@ from core_alerts.store.buckets import LocalBuckets, TokenBuckets
 from core_alerts.store.groupcommit import GroupCommitter
 from core_alerts.store.notify import (
     GroupState,
+    Lease,
     LogEntry,
     NotifyStore,
     OutboxEntry,
@@ -30,6 +31,7 @@ __all__ = [
     "AuditQuery",
     "GroupCommitter",
     "GroupState",
+    "Lease",
     "LocalBuckets",
     "LogEntry",
     "NotifyStore",

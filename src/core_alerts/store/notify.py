@@ -53,6 +53,13 @@ class LogEntry(msgspec.Struct, frozen=True, kw_only=True):
     expires_at: float
 
 
+class Lease(msgspec.Struct, frozen=True):
+    """A claim on outbox entries: `owner` may deliver them until `until` (epoch seconds)."""
+
+    owner: str
+    until: float
+
+
 class OutboxEntry(msgspec.Struct, frozen=True, kw_only=True):
     """One delivery of one notification to one integration, and how it went so far."""
 
@@ -145,10 +152,19 @@ class NotifyStore(Protocol):
         on restart, the alerts whose resolve may still be owed."""
         ...
 
-    async def enqueue(self, notifications: Sequence[Notification], log: Sequence[LogEntry]) -> None:
+    async def enqueue(
+        self,
+        notifications: Sequence[Notification],
+        log: Sequence[LogEntry],
+        lease: Lease | None = None,
+    ) -> builtins.list[OutboxEntry]:
         """In one transaction: add each notification as a pending outbox entry (due at its
         `created_at`), index it under each of its alert ids, and upsert the log entries.
-        A notification whose id is already stored is left as it is (idempotent)."""
+        A notification whose id is already stored is left as it is (idempotent).
+
+        With a `lease` the entries added are claimed for its owner in the same transaction
+        and returned (as `claim_due` returns them), so the worker that made them need not
+        claim them again; without one nothing is returned."""
         ...
 
     async def claim_due(

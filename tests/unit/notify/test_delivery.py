@@ -233,3 +233,35 @@ async def test_a_backlogged_entry_whose_lease_is_nearly_over_is_handed_back(stor
     assert (entry.state, entry.attempts) == ("pending", 0)  # not sent, not counted
     await w.run_once()
     assert channel.sent == ["n001", "n002"]
+
+
+async def test_entries_enqueued_under_its_lease_are_delivered_without_a_claim(store, clock):
+    channel = ScriptedChannel()
+    w = worker(store, clock, {"ops": channel}, concurrency=1)
+    two = [note(1, clock), note(2, clock)]
+    assert w.lease_for(two) is None  # not running: new entries wait in the outbox for a claim
+    stop = asyncio.Event()
+    runner = asyncio.create_task(w.run(stop))
+    await asyncio.sleep(0)
+    lease = w.lease_for(two)
+    assert lease is not None and lease.owner == "test"
+    crowd = [note(i, clock) for i in range(3, 3 + 34)]  # a lane of 1 slot holds 1 + 32
+    assert w.lease_for(crowd) is None  # more than the receiver's lane can hold now
+    claims = 0
+    claim_due = store.claim_due
+
+    async def counted(*args, **kwargs):
+        nonlocal claims
+        found = await claim_due(*args, **kwargs)
+        claims += len(found)
+        return found
+
+    store.claim_due = counted
+    taken = await store.enqueue(two, [], lease)
+    await w.take(taken)
+    await w.drain()
+    stop.set()
+    await runner
+    assert channel.sent == ["n001", "n002"] and claims == 0
+    assert (await store.get_outbox("acme", "n002")).state == "delivered"
+    assert w.lease_for(two) is None  # stopped

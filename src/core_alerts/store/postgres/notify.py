@@ -17,6 +17,7 @@ from core_alerts.domain.notification import Notification
 from core_alerts.store import notifyrows as rows
 from core_alerts.store.notify import (
     GroupState,
+    Lease,
     LogEntry,
     OutboxEntry,
     OutboxPage,
@@ -49,6 +50,10 @@ _INSERT_OUTBOX = (
 _INDEX_ALERTS = (
     "INSERT INTO notify_alert_index (tenant_id, alert_id, notification_id) "
     "SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING"
+)
+_LEASE_ADDED = numbered(
+    "UPDATE notify_outbox o SET lease_owner = ?, lease_until = ? WHERE o.id = ANY(?::text[]) "
+    f"RETURNING {_RETURNED}"
 )
 _REPLAY_IDS = numbered(f"{rows.REPLAY} AND id = ANY(?::text[])")
 _PURGE_OUTBOX = numbered(
@@ -181,9 +186,15 @@ class PostgresNotifyStore:
 
     # -- outbox ----------------------------------------------------------------------------
 
-    async def enqueue(self, notifications: Sequence[Notification], log: Sequence[LogEntry]) -> None:
+    async def enqueue(
+        self,
+        notifications: Sequence[Notification],
+        log: Sequence[LogEntry],
+        lease: Lease | None = None,
+    ) -> builtins.list[OutboxEntry]:
         if not notifications and not log:
-            return
+            return []
+        found: builtins.list[Any] = []
         tenants = {n.tenant_id for n in notifications} | {e.tenant_id for e in log}
         async with self._tx(_scope(tenants), "enqueue notifications") as conn:
             if notifications:
@@ -197,6 +208,9 @@ class PostgresNotifyStore:
                     await conn.execute(_INDEX_ALERTS, *transpose(index))
             if log:
                 await conn.executemany(_SQL["UPSERT_LOG"], [rows.log_params(e) for e in log])
+            if lease is not None and notifications and added:
+                found = await conn.fetch(_LEASE_ADDED, lease.owner, lease.until, list(added))
+        return rows.claim_order([rows.outbox_from_row(r) for r in found])
 
     async def claim_due(
         self, now: float, limit: int, lease: float, owner: str

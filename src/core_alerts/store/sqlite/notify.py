@@ -11,12 +11,14 @@ import builtins
 import functools
 import sqlite3
 from collections.abc import Sequence
+from typing import Any
 
 from core_alerts.domain.clock import Clock, SystemClock
 from core_alerts.domain.notification import Notification
 from core_alerts.store import notifyrows as rows
 from core_alerts.store.notify import (
     GroupState,
+    Lease,
     LogEntry,
     OutboxEntry,
     OutboxPage,
@@ -36,6 +38,10 @@ _NEXT_DUE = (
     "SELECT min(max(next_attempt_at, lease_until)) FROM notify_outbox WHERE state = 'pending'"
 )
 _REPLAY_IDS = f"{rows.REPLAY} AND id IN (SELECT value FROM json_each(?))"
+_LEASE_ADDED = (
+    "UPDATE notify_outbox SET lease_owner = ?, lease_until = ? "
+    f"WHERE id IN (SELECT value FROM json_each(?)) RETURNING {rows.OUTBOX_COLUMNS}"
+)
 _PURGE_INDEX = (
     "DELETE FROM notify_alert_index WHERE notification_id IN "
     f"(SELECT id FROM notify_outbox WHERE {rows.PURGEABLE})"
@@ -125,9 +131,17 @@ class SqliteNotifyStore:
 
     # -- outbox ----------------------------------------------------------------------------
 
-    async def enqueue(self, notifications: Sequence[Notification], log: Sequence[LogEntry]) -> None:
-        if notifications or log:
-            await self._db.write(functools.partial(_enqueue, list(notifications), list(log)))
+    async def enqueue(
+        self,
+        notifications: Sequence[Notification],
+        log: Sequence[LogEntry],
+        lease: Lease | None = None,
+    ) -> builtins.list[OutboxEntry]:
+        if not notifications and not log:
+            return []
+        run = functools.partial(_enqueue, list(notifications), list(log), lease)
+        found = await self._db.write(run)
+        return rows.claim_order([rows.outbox_from_row(r) for r in found])
 
     async def claim_due(
         self, now: float, limit: int, lease: float, owner: str
@@ -215,13 +229,20 @@ class SqliteNotifyStore:
 
 
 def _enqueue(
-    notifications: list[Notification], log: list[LogEntry], conn: sqlite3.Connection
-) -> None:
+    notifications: list[Notification],
+    log: list[LogEntry],
+    lease: Lease | None,
+    conn: sqlite3.Connection,
+) -> list[Any]:
     # Only the notifications stored now get index rows: a repeated id is left as it was.
     added = [n for n in notifications
              if conn.execute(rows.INSERT_OUTBOX, rows.outbox_params(n)).rowcount == 1]  # fmt: skip
     conn.executemany(rows.INDEX_ALERT, rows.index_rows(added))
     conn.executemany(rows.UPSERT_LOG, [rows.log_params(e) for e in log])
+    if lease is None or not added:
+        return []
+    ids = rows.json_text([n.id for n in added])
+    return conn.execute(_LEASE_ADDED, (lease.owner, lease.until, ids)).fetchall()
 
 
 def _purge(before: float, conn: sqlite3.Connection) -> int:

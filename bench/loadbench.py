@@ -168,13 +168,14 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def vm_hwm_mb(pid: int) -> float:
-    """Peak RSS of a process plus its children's (an upper bound of their joint peak)."""
+def status_mb(pid: int, field: str = "VmHWM") -> float:
+    """A memory field of /proc/<pid>/status (VmHWM: peak RSS, VmRSS: RSS) summed over the
+    process and its children (an upper bound of their joint peak)."""
     total = 0.0
     for member in family(pid):
         with contextlib.suppress(OSError), open(f"/proc/{member}/status") as f:
             for line in f:
-                if line.startswith("VmHWM:"):
+                if line.startswith(f"{field}:"):
                     total += int(line.split()[1]) / 1024
     return total
 
@@ -353,7 +354,7 @@ def measure(srv: Running, cfg: Config, opt: Options, round_no: int) -> dict[str,
         finally:
             stop(load, timeout=5)
     cpu1 = cpu_seconds(pid)
-    hwm = vm_hwm_mb(pid)
+    hwm = status_mb(pid)
     db_cpu = None
     if srv.name == "core-pg":
         db1 = pg_cpu(sorted(set(db_pids) | set(pg_backends())))

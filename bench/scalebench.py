@@ -24,25 +24,15 @@ import httpx
 from bench.loadbench import (
     MASTER_KEY,
     VENV_BIN,
-    family,
     free_port,
     ingest_key,
     spawn,
+    status_mb,
     stop,
     wait_ready,
 )
 
 PROBE = 20_000
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of the server and its children (core-alerts' decode workers)."""
-    total = 0.0
-    for member in family(pid):
-        for line in Path(f"/proc/{member}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1]) / 1024
-    return total
 
 
 def send(api: httpx.Client, first: int, count: int, tag: str) -> float:
@@ -85,7 +75,7 @@ def run(name: str, steps: list[int]) -> list[dict[str, object]]:
                     send(api, base, step - active, "base")  # fill up to `step` active alerts
                     base += step - active
                     active = step
-                    rss = rss_mb(proc.pid)  # type: ignore[attr-defined]
+                    rss = status_mb(proc.pid, "VmRSS")  # type: ignore[attr-defined]
                     new = send(api, 0, PROBE, f"probe{step}")  # stays active afterwards
                     repeat = send(api, 0, PROBE, "base")
                     active += PROBE

@@ -3,6 +3,7 @@ the delivery outbox (with its dead-letter state), all per tenant and durable."""
 
 from __future__ import annotations
 
+import abc
 import builtins
 from collections.abc import Sequence
 from typing import Literal, Protocol
@@ -96,6 +97,28 @@ class OutboxPage(msgspec.Struct, frozen=True, kw_only=True):
     entries: builtins.list[OutboxEntry]
     next_after: str | None
     """Pass as `after` for the next page (ids ascend); None when this page is the last."""
+
+
+class OutcomeShortcuts(abc.ABC):
+    """`mark_delivered`, `retry_later` and `mark_dead` of a store, all through `record`."""
+
+    @abc.abstractmethod
+    async def record(self, outcomes: Sequence[Outcome]) -> None: ...
+
+    async def mark_delivered(self, notification_id: str, attempts: int, at: float) -> None:
+        await self.record([Outcome(notification_id=notification_id, state="delivered",
+                                   attempts=attempts, at=at)])  # fmt: skip
+
+    async def retry_later(
+        self, notification_id: str, attempts: int, next_attempt_at: float, error: str, at: float
+    ) -> None:
+        await self.record([Outcome(notification_id=notification_id, state="pending",
+                                   attempts=attempts, at=at, next_attempt_at=next_attempt_at,
+                                   error=error)])  # fmt: skip
+
+    async def mark_dead(self, notification_id: str, attempts: int, error: str, at: float) -> None:
+        await self.record([Outcome(notification_id=notification_id, state="dead",
+                                   attempts=attempts, at=at, error=error)])  # fmt: skip
 
 
 class NotifyStore(Protocol):

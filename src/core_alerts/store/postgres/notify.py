@@ -23,6 +23,7 @@ from core_alerts.store.notify import (
     OutboxPage,
     OutboxState,
     Outcome,
+    OutcomeShortcuts,
     StoredConfig,
 )
 from core_alerts.store.postgres.connections import PostgresPool
@@ -81,7 +82,7 @@ def _scope(tenants: set[str]) -> str | None:
     return next(iter(tenants)) if len(tenants) == 1 else _ALL
 
 
-class PostgresNotifyStore:
+class PostgresNotifyStore(OutcomeShortcuts):
     """`clock` says which log entries have expired (read_log, log_alert_ids)."""
 
     def __init__(
@@ -231,21 +232,6 @@ class PostgresNotifyStore:
             for name, params in rows.outcome_params(outcomes).items():
                 if params:
                     await conn.executemany(_SQL[name], params)
-
-    async def mark_delivered(self, notification_id: str, attempts: int, at: float) -> None:
-        await self.record([Outcome(notification_id=notification_id, state="delivered",
-                                   attempts=attempts, at=at)])  # fmt: skip
-
-    async def retry_later(
-        self, notification_id: str, attempts: int, next_attempt_at: float, error: str, at: float
-    ) -> None:
-        await self.record([Outcome(notification_id=notification_id, state="pending",
-                                   attempts=attempts, at=at, next_attempt_at=next_attempt_at,
-                                   error=error)])  # fmt: skip
-
-    async def mark_dead(self, notification_id: str, attempts: int, error: str, at: float) -> None:
-        await self.record([Outcome(notification_id=notification_id, state="dead",
-                                   attempts=attempts, at=at, error=error)])  # fmt: skip
 
     async def list_outbox(
         self,

@@ -24,6 +24,7 @@ from core_alerts.store.notify import (
     OutboxPage,
     OutboxState,
     Outcome,
+    OutcomeShortcuts,
     StoredConfig,
 )
 from core_alerts.store.sqlite.connections import SqliteConnections
@@ -49,7 +50,7 @@ _PURGE_INDEX = (
 _PURGE_OUTBOX = f"DELETE FROM notify_outbox WHERE {rows.PURGEABLE}"
 
 
-class SqliteNotifyStore:
+class SqliteNotifyStore(OutcomeShortcuts):
     """`clock` says which log entries have expired (read_log, log_alert_ids)."""
 
     def __init__(self, path: str, *, synchronous: str = "FULL", clock: Clock | None = None) -> None:
@@ -167,21 +168,6 @@ class SqliteNotifyStore:
                     conn.executemany(getattr(rows, name), params)
 
         await self._db.write(run)
-
-    async def mark_delivered(self, notification_id: str, attempts: int, at: float) -> None:
-        await self.record([Outcome(notification_id=notification_id, state="delivered",
-                                   attempts=attempts, at=at)])  # fmt: skip
-
-    async def retry_later(
-        self, notification_id: str, attempts: int, next_attempt_at: float, error: str, at: float
-    ) -> None:
-        await self.record([Outcome(notification_id=notification_id, state="pending",
-                                   attempts=attempts, at=at, next_attempt_at=next_attempt_at,
-                                   error=error)])  # fmt: skip
-
-    async def mark_dead(self, notification_id: str, attempts: int, error: str, at: float) -> None:
-        await self.record([Outcome(notification_id=notification_id, state="dead",
-                                   attempts=attempts, at=at, error=error)])  # fmt: skip
 
     async def _update(self, sql: str, params: tuple[object, ...]) -> int:
         return await self._db.write(lambda c: c.execute(sql, params).rowcount)

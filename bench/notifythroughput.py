@@ -108,7 +108,8 @@ def notification(n: int, channel: str) -> Notification:
     )  # fmt: skip
 
 
-async def one(channel: str, cfg: dict[str, Any], count: int, workdir: Path) -> float:
+async def one(channel: str, cfg: dict[str, Any], count: int, workdir: Path) -> tuple[float, float]:
+    """Notifications per second, and CPU microseconds of this process per notification."""
     policy = OutboundPolicy(allow=AllowList.parse(["127.0.0.1/32"]))
     clock = SystemClock()
     store = SqliteNotifyStore(str(workdir / f"{channel}.db"), clock=clock)
@@ -124,11 +125,11 @@ async def one(channel: str, cfg: dict[str, Any], count: int, workdir: Path) -> f
             owner="bench",
         )  # fmt: skip
         await store.enqueue([notification(n, channel) for n in range(count)], [])
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         while (await store.counts()).get(("bench", "pending")):
             if not await worker.run_once():
                 await asyncio.sleep(0.01)  # a retry is due shortly
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         counts = await store.counts()
         retried = [e.last_error for e in (await store.list_outbox("bench", limit=1000)).entries
                    if e.attempts > 1]  # fmt: skip
@@ -138,7 +139,7 @@ async def one(channel: str, cfg: dict[str, Any], count: int, workdir: Path) -> f
     delivered = counts.get(("bench", "delivered"), 0)
     if delivered != count:
         raise RuntimeError(f"{channel}: {delivered}/{count} delivered: {counts}")
-    return count / elapsed
+    return count / elapsed, cpu / count * 1e6
 
 
 async def main(argv: list[str] | None = None) -> int:
@@ -146,27 +147,38 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--channels", default="", help="comma-separated subset (default: all)")
     args = parser.parse_args(argv)
+    wanted = set(filter(None, args.channels.split(",")))
     http, smtp = free_port(), free_port()
     sink = multiprocessing.Process(target=_sink, args=(http, smtp), daemon=True)
     sink.start()
     await asyncio.sleep(1.5)
     results: dict[str, list[float]] = {}
+    cpu_us: dict[str, list[float]] = {}
     try:
         with tempfile.TemporaryDirectory(prefix="notify-tp-") as tmp:
             for run in range(args.runs):
                 for channel, cfg in configs(http, smtp).items():
-                    rate = await one(channel, cfg, args.count, Path(tmp) / str(run))
+                    if wanted and channel not in wanted:
+                        continue
+                    rate, cpu = await one(channel, cfg, args.count, Path(tmp) / str(run))
                     results.setdefault(channel, []).append(rate)
-                    print(json.dumps({"channel": channel, "run": run, "per_s": round(rate)}))
+                    cpu_us.setdefault(channel, []).append(cpu)
+                    line = {"channel": channel, "run": run, "per_s": round(rate), "cpu_us": cpu}
+                    print(json.dumps(line))
     finally:
         sink.terminate()
-    print("\n| channel | notifications/s (median) | runs |\n|---|--:|---|")
+    print(
+        "\n| channel | notifications/s (median) | CPU µs/notification (median) | runs |"
+        "\n|---|--:|--:|---|"
+    )
     for channel, rates in results.items():
         runs = ", ".join(f"{r:.0f}" for r in rates)
-        print(f"| {channel} | {statistics.median(rates):.0f} | {runs} |")
+        cpu = statistics.median(cpu_us[channel])
+        print(f"| {channel} | {statistics.median(rates):.0f} | {cpu:.0f} | {runs} |")
     if args.out:
-        args.out.write_text(json.dumps(results, indent=1))
+        args.out.write_text(json.dumps({"per_s": results, "cpu_us": cpu_us}, indent=1))
     return 0
 
 

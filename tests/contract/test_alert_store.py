@@ -606,8 +606,8 @@ async def test_sqlite_replays_the_intake_after_a_crash(tmp_path, clock):
     explicit = await one(crashed, send(clock, {"alertname": "Mine"}, alert_id="chosen"))
     assert len(crashed._backlog) == 3
     crashed._committer._task.cancel()  # what SIGKILL does to the process, minus the OS
-    assert crashed._lock is not None and crashed._wconn is not None
-    crashed._wconn.close()
+    assert crashed._lock is not None and crashed._shared is not None
+    await crashed._shared.release()  # its connection closes: nothing more is written
     crashed._lock.close()
     reopened = SqliteAlertStore(path, clock=clock)
     await reopened.open()

@@ -1,8 +1,9 @@
 """SqliteConnections: the connections of a side store (audit, access, notify) on the SQLite file.
 
-Writes run on one thread and reads on another, so the event loop never waits on the disk.
-Every write is one BEGIN IMMEDIATE transaction: SQLite admits one writer at a time across
-connections and processes, so what a write reads at its start still holds at its COMMIT.
+Writes run on the file's SharedWriter and reads on a thread of the store's own, so the event
+loop never waits on the disk. Every write is one BEGIN IMMEDIATE transaction: SQLite admits
+one writer at a time across connections and processes, so what a write reads at its start
+still holds at its COMMIT.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ import asyncio
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import TypeVar
 
 from core_alerts.domain.errors import ConfigError, StorageUnavailable
 from core_alerts.store.sqlite.schema import migrate
+from core_alerts.store.sqlite.writer import SharedWriter, connect
 
 T = TypeVar("T")
 _SYNCHRONOUS = frozenset({"OFF", "NORMAL", "FULL", "EXTRA"})
@@ -34,66 +35,50 @@ def check_synchronous(value: str) -> str:
 
 
 class SqliteConnections:
-    """`name` names the threads (sqlite-<name>-writer); `what` names the store in errors."""
+    """`name` names the reader thread (sqlite-<name>-reader); `what` names the store in
+    errors."""
 
     def __init__(self, path: str, *, name: str, what: str, synchronous: str = "FULL") -> None:
         self.path = path
         self._name = name
         self._what = what
         self._synchronous = check_synchronous(synchronous)
-        self._writer: ThreadPoolExecutor | None = None
+        self._writer: SharedWriter | None = None
         self._reader: ThreadPoolExecutor | None = None
-        self._wconn: sqlite3.Connection | None = None
         self._rconn: sqlite3.Connection | None = None
 
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute(f"PRAGMA synchronous={self._synchronous}")
-        conn.execute("PRAGMA busy_timeout=10000")
-        conn.execute("PRAGMA foreign_keys=ON")  # the access tables reference their tenant
-        return conn
-
-    def _open_writer(self) -> None:
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        conn = self._connect()
-        # migrate() reads the applied versions before it locks: when another store migrates
-        # the same new file at the same moment, one of them fails on "already exists".
-        # Running it again then finds those versions applied.
+    def _migrate(self) -> None:
+        assert self._writer is not None
+        conn = self._writer.conn()
+        # migrate() reads the applied versions before it locks: when another process
+        # migrates the same new file at the same moment, one of them fails on "already
+        # exists". Running it again then finds those versions applied.
         for attempt in range(1, _MIGRATE_ATTEMPTS + 1):
             try:
                 migrate(conn)
                 break
             except sqlite3.OperationalError as exc:
                 if "already exists" not in str(exc) or attempt == _MIGRATE_ATTEMPTS:
-                    conn.close()
                     raise
-        self._wconn = conn
 
     async def open(self) -> None:
-        writer = ThreadPoolExecutor(1, thread_name_prefix=f"sqlite-{self._name}-writer")
-        self._writer = writer
         self._reader = ThreadPoolExecutor(1, thread_name_prefix=f"sqlite-{self._name}-reader")
         try:
-            await asyncio.get_running_loop().run_in_executor(writer, self._open_writer)
+            self._writer = await SharedWriter.acquire(self.path)
+            await self._writer.run(self._migrate)
         except (OSError, sqlite3.Error) as exc:
             await self.close()  # no threads left behind
             raise StorageUnavailable(f"cannot open SQLite file {self.path}: {exc}") from None
 
     async def close(self) -> None:
-        """Close both connections on their own threads, after the work queued before."""
-        loop = asyncio.get_running_loop()
+        """Give the writer back and close the reader, after the work queued before."""
         writer, self._writer = self._writer, None
         reader, self._reader = self._reader, None
-        for pool, done in ((writer, self._close_writer), (reader, self._close_reader)):
-            if pool is not None:
-                await loop.run_in_executor(pool, done)
-                pool.shutdown(wait=False)
-
-    def _close_writer(self) -> None:
-        conn, self._wconn = self._wconn, None
-        if conn is not None:
-            conn.close()
+        if writer is not None:
+            await writer.release()
+        if reader is not None:
+            await asyncio.get_running_loop().run_in_executor(reader, self._close_reader)
+            reader.shutdown(wait=False)
 
     def _close_reader(self) -> None:
         conn, self._rconn = self._rconn, None
@@ -105,7 +90,7 @@ class SqliteConnections:
 
     async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """`fn` on the query-only connection, on the reader thread."""
-        if self._reader is None or self._wconn is None:  # not migrated yet, or closed
+        if self._reader is None or self._writer is None:  # not migrated yet, or closed
             raise self._not_open()
         try:
             return await asyncio.get_running_loop().run_in_executor(self._reader, self._reading, fn)
@@ -115,7 +100,7 @@ class SqliteConnections:
 
     def _reading(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         if self._rconn is None:
-            conn = self._connect()
+            conn = connect(self.path, self._synchronous)
             conn.execute("PRAGMA query_only=ON")
             self._rconn = conn
         return fn(self._rconn)
@@ -128,27 +113,12 @@ class SqliteConnections:
         A constraint violation becomes `conflict(exc)` when given; any other SQLite error
         means nothing was written and the caller may retry.
         """
-        if self._writer is None:
+        writer = self._writer
+        if writer is None:
             raise self._not_open()
         try:
-            return await asyncio.get_running_loop().run_in_executor(
-                self._writer, self._transaction, fn
-            )
+            return await writer.run(lambda: writer.transaction(fn, self._synchronous))
         except sqlite3.Error as exc:
             if conflict is not None and isinstance(exc, sqlite3.IntegrityError):
                 raise conflict(exc) from None
             raise StorageUnavailable(f"SQLite cannot write: {exc}", retry_after=2) from None
-
-    def _transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        conn = self._wconn
-        if conn is None:
-            raise self._not_open()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            result = fn(conn)
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        return result

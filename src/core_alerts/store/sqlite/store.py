@@ -10,7 +10,6 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import IO, TypeVar
 
 import msgspec
@@ -52,6 +51,7 @@ from core_alerts.store.sqlite.backlog import (
     read_intake,
 )
 from core_alerts.store.sqlite.schema import migrate
+from core_alerts.store.sqlite.writer import SharedWriter, connect
 
 T = TypeVar("T")
 _CHUNK = 500
@@ -80,10 +80,10 @@ class SqliteAlertStore(GroupCommittedWrites):
         self._path = path
         self._clock = clock or SystemClock()
         self._synchronous = synchronous
-        self._writer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
+        self._shared: SharedWriter | None = None
+        """The file's writer thread and connection, shared with the other stores on it."""
         self._readers = ThreadPoolExecutor(readers, thread_name_prefix="sqlite-reader")
         self._local = threading.local()
-        self._wconn: sqlite3.Connection | None = None
         self._closed = False
         # Records as last committed (to rows or to the intake), keyed (tenant, fingerprint).
         # Only the writer thread touches it, and this process is the only writer of the file,
@@ -106,27 +106,22 @@ class SqliteAlertStore(GroupCommittedWrites):
 
     # -- connections -------------------------------------------------------------------
 
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute(f"PRAGMA synchronous={self._synchronous}")
-        conn.execute("PRAGMA busy_timeout=10000")
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
-        return conn
-
     def _reader(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = self._connect()
+            conn = connect(self._path, self._synchronous)
+            conn.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
             conn.execute("PRAGMA query_only=ON")
             self._local.conn = conn
         return conn
 
     async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        shared = self._shared
+        if shared is None:
+            raise StorageUnavailable("the store is closed")
+
         def run() -> T:
-            assert self._wconn is not None
-            conn = self._wconn
+            conn = shared.conn(self._synchronous)
             conn.execute("BEGIN IMMEDIATE")
             self._after_commit = []
             try:
@@ -143,7 +138,7 @@ class SqliteAlertStore(GroupCommittedWrites):
             return result
 
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._writer, run)
+            return await shared.run(run)
         except sqlite3.IntegrityError as exc:
             raise ConflictError(f"write conflicts with a stored alert: {exc}") from None
         except sqlite3.OperationalError as exc:
@@ -158,17 +153,27 @@ class SqliteAlertStore(GroupCommittedWrites):
             raise StorageUnavailable(f"SQLite cannot read: {exc}", retry_after=2) from None
 
     async def open(self) -> None:
-        def setup() -> None:
-            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+        def setup(shared: SharedWriter) -> None:
             self._lock = _exclusive_lock(self._path)
-            self._wconn = self._connect()
-            migrate(self._wconn)
+            migrate(shared.conn())
 
         try:
-            await asyncio.get_running_loop().run_in_executor(self._writer, setup)
-            await self._replay_intake()
+            shared = await SharedWriter.acquire(self._path)
         except (OSError, sqlite3.Error) as exc:
             raise StorageUnavailable(f"cannot open SQLite file {self._path}: {exc}") from None
+        try:
+            await shared.run(lambda: setup(shared))
+            self._shared = shared
+            await self._replay_intake()
+        except BaseException as exc:
+            self._shared = None
+            await shared.release()
+            if self._lock is not None:
+                self._lock.close()
+                self._lock = None
+            if isinstance(exc, OSError | sqlite3.Error):
+                raise StorageUnavailable(f"cannot open SQLite file {self._path}: {exc}") from None
+            raise
         self._committer.start()
         self._flusher = asyncio.get_running_loop().create_task(self._flush_periodically())
 
@@ -216,14 +221,11 @@ class SqliteAlertStore(GroupCommittedWrites):
         with contextlib.suppress(StorageUnavailable):
             await self.flush()  # what stays in the intake is replayed at the next start
 
-        def shutdown() -> None:
-            if self._wconn is not None:
-                self._wconn.close()
-            if self._lock is not None:
-                self._lock.close()  # releases the flock
-
-        await asyncio.get_running_loop().run_in_executor(self._writer, shutdown)
-        self._writer.shutdown(wait=True)
+        shared, self._shared = self._shared, None
+        if shared is not None:
+            await shared.release()
+        if self._lock is not None:
+            self._lock.close()  # releases the flock
         self._readers.shutdown(wait=True)
 
     async def ping(self) -> None:

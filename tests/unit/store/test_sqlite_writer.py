@@ -7,9 +7,11 @@ import threading
 
 import pytest
 
+from core_alerts.config import LimitSettings
 from core_alerts.domain.clock import FixedClock
 from core_alerts.domain.errors import StorageUnavailable
 from core_alerts.domain.ingest import NormalizedAlert
+from core_alerts.ingest.normalize import SourceContext, normalize
 from core_alerts.store.sqlite import SqliteAlertStore, SqliteNotifyStore
 from core_alerts.store.sqlite.connections import SqliteConnections
 from core_alerts.store.sqlite.writer import SharedWriter
@@ -18,20 +20,8 @@ _SYNCHRONOUS = {1: "NORMAL", 2: "FULL"}
 
 
 def _send(clock: FixedClock) -> NormalizedAlert:
-    return NormalizedAlert(
-        tenant_id="acme",
-        fingerprint="f1",
-        source="test",
-        title="t",
-        description="",
-        severity="high",
-        labels={"alertname": "A"},
-        annotations={},
-        starts_at=clock.now(),
-        ends_at=None,
-        ends_at_explicit=False,
-        received_at=clock.now(),
-    )
+    ctx = SourceContext("acme", "test", clock.now(), LimitSettings(), None)
+    return normalize(ctx, labels={"alertname": "A"})
 
 
 async def test_stores_of_one_file_share_one_writer_thread(tmp_path):

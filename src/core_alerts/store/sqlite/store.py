@@ -51,7 +51,7 @@ from core_alerts.store.sqlite.backlog import (
     read_intake,
 )
 from core_alerts.store.sqlite.schema import migrate
-from core_alerts.store.sqlite.writer import SharedWriter, connect
+from core_alerts.store.sqlite.writer import CACHE_KIB, SharedWriter, connect
 
 T = TypeVar("T")
 _CHUNK = 500
@@ -59,7 +59,6 @@ _CACHE_LIMIT = 50_000  # about 100 MB of records at most; misses fall back to SE
 log = structlog.get_logger(__name__)
 _FLUSH_RECORDS = 5_000  # flush the backlog once it holds this many alerts...
 _FLUSH_SECONDS = 0.2  # ...or this long after a write
-_CACHE_KIB = 65_536  # SQLite page cache per connection: the hot indexes stay in memory
 _BACKLOG_LIMIT = 50_000  # past this, a group waits for a flush (which may answer 503)
 
 
@@ -109,8 +108,7 @@ class SqliteAlertStore(GroupCommittedWrites):
     def _reader(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = connect(self._path, self._synchronous)
-            conn.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
+            conn = connect(self._path, self._synchronous, CACHE_KIB)
             conn.execute("PRAGMA query_only=ON")
             self._local.conn = conn
         return conn
@@ -121,16 +119,11 @@ class SqliteAlertStore(GroupCommittedWrites):
             raise StorageUnavailable("the store is closed")
 
         def run() -> T:
-            conn = shared.conn(self._synchronous)
-            conn.execute("BEGIN IMMEDIATE")
             self._after_commit = []
             try:
-                result = fn(conn)
-                conn.execute("COMMIT")
+                result = shared.transaction(fn, self._synchronous)
             except BaseException:
                 self._after_commit = []  # nothing of this transaction happened
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
                 raise
             hooks, self._after_commit = self._after_commit, []
             for hook in hooks:
@@ -153,29 +146,32 @@ class SqliteAlertStore(GroupCommittedWrites):
             raise StorageUnavailable(f"SQLite cannot read: {exc}", retry_after=2) from None
 
     async def open(self) -> None:
-        def setup(shared: SharedWriter) -> None:
-            self._lock = _exclusive_lock(self._path)
-            migrate(shared.conn())
-
         try:
-            shared = await SharedWriter.acquire(self._path)
-        except (OSError, sqlite3.Error) as exc:
-            raise StorageUnavailable(f"cannot open SQLite file {self._path}: {exc}") from None
-        try:
-            await shared.run(lambda: setup(shared))
-            self._shared = shared
+            self._shared = await SharedWriter.acquire(self._path)
+            await self._shared.run(self._setup)
             await self._replay_intake()
         except BaseException as exc:
-            self._shared = None
-            await shared.release()
-            if self._lock is not None:
-                self._lock.close()
-                self._lock = None
+            await self._let_go()
             if isinstance(exc, OSError | sqlite3.Error):
                 raise StorageUnavailable(f"cannot open SQLite file {self._path}: {exc}") from None
             raise
         self._committer.start()
         self._flusher = asyncio.get_running_loop().create_task(self._flush_periodically())
+
+    def _setup(self) -> None:
+        """On the writer thread: own the file, then bring its schema up to date."""
+        assert self._shared is not None
+        self._lock = _exclusive_lock(self._path)
+        migrate(self._shared.conn())
+
+    async def _let_go(self) -> None:
+        """Give the writer back and release the file (at close, or when open failed)."""
+        shared, self._shared = self._shared, None
+        if shared is not None:
+            await shared.release()
+        lock, self._lock = self._lock, None
+        if lock is not None:
+            lock.close()  # releases the flock
 
     async def _replay_intake(self) -> None:
         """After a crash: apply the intake rows the last flush did not cover, in order."""
@@ -221,11 +217,7 @@ class SqliteAlertStore(GroupCommittedWrites):
         with contextlib.suppress(StorageUnavailable):
             await self.flush()  # what stays in the intake is replayed at the next start
 
-        shared, self._shared = self._shared, None
-        if shared is not None:
-            await shared.release()
-        if self._lock is not None:
-            self._lock.close()  # releases the flock
+        await self._let_go()
         self._readers.shutdown(wait=True)
 
     async def ping(self) -> None:

@@ -20,16 +20,20 @@ from pathlib import Path
 from typing import ClassVar, TypeVar
 
 T = TypeVar("T")
-_CACHE_KIB = 65_536  # page cache of the writer: the hot indexes stay in memory
+CACHE_KIB = 65_536
+"""Page cache of the writer and of the alert store's readers: the hot indexes stay in memory."""
 
 
-def connect(path: str, synchronous: str = "FULL") -> sqlite3.Connection:
-    """A connection as every store of the service opens it (WAL, foreign keys)."""
+def connect(path: str, synchronous: str = "FULL", cache_kib: int = 0) -> sqlite3.Connection:
+    """A connection as every store of the service opens it (WAL, foreign keys); `cache_kib`
+    raises SQLite's page cache above its default."""
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute("PRAGMA busy_timeout=10000")
     conn.execute("PRAGMA foreign_keys=ON")  # the access tables reference their tenant
+    if cache_kib:
+        conn.execute(f"PRAGMA cache_size=-{cache_kib}")
     return conn
 
 
@@ -74,9 +78,8 @@ class SharedWriter:
     def _ensure_open(self) -> None:
         if self._conn is None:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            conn = connect(self.path)
-            conn.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
-            self._conn, self._synchronous = conn, "FULL"
+            self._conn = connect(self.path, "FULL", CACHE_KIB)
+            self._synchronous = "FULL"
 
     async def release(self) -> None:
         """The last user closes the connection and ends the thread."""

@@ -233,7 +233,13 @@ class Running:
     """core-alerts: an ingest API key, sent the way Prometheus sends it (bearer credentials)."""
 
 
-def start_server(name: str, workdir: Path, am_binary: str, src: Path | None) -> Running:
+def start_server(
+    name: str,
+    workdir: Path,
+    am_binary: str,
+    src: Path | None,
+    extra_env: dict[str, str] | None = None,
+) -> Running:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = workdir / f"{name}.log"
@@ -257,6 +263,7 @@ def start_server(name: str, workdir: Path, am_binary: str, src: Path | None) -> 
         env["ALERTS_ENCRYPTION_KEY"] = MASTER_KEY
         if src is not None:  # another source tree than the installed (editable) one
             env["PYTHONPATH"] = str(src)
+        env.update(extra_env or {})
         if name == "core-pg":
             psql_admin(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
             psql_admin(f"CREATE DATABASE {PG_DB}")
@@ -319,6 +326,7 @@ class Options:
     workdir: Path
     keep: bool
     src: Path | None
+    server_env: dict[str, str]
     log: Callable[[str], None] = print
 
 
@@ -401,7 +409,7 @@ def run_all(
                 n += 1
                 workdir = opt.workdir / f"r{round_no}-b{cfg.batch}-d{cfg.dup:g}-c{cfg.conc}-{name}"
                 workdir.mkdir(parents=True)
-                srv = start_server(name, workdir, opt.am_binary, opt.src)
+                srv = start_server(name, workdir, opt.am_binary, opt.src, opt.server_env)
                 try:
                     row = measure(srv, cfg, opt, round_no)
                 finally:
@@ -620,6 +628,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="directory for the raw JSON results",
     )
     ap.add_argument("--keep", action="store_true", help="keep server logs and data")
+    ap.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="ALERTS_KEY=VALUE",
+        help="a setting for the core-alerts servers (repeatable), e.g. "
+        "ALERTS_PROCESSING__DECODE_WORKERS=2",
+    )
     which = ap.add_mutually_exclusive_group()
     which.add_argument(
         "--commit",
@@ -640,6 +656,9 @@ def main(argv: list[str] | None = None) -> int:
     counts = {b: a.count or base_counts.get(b, base_counts[1000]) for b in batches}
     duration = a.duration or (5.0 if a.quick else 15.0)
     servers = [s for s in a.servers.split(",") if s]
+    server_env = dict(item.split("=", 1) for item in a.server_env if "=" in item)
+    if len(server_env) != len(a.server_env) or any(not k.startswith("ALERTS_") for k in server_env):
+        sys.exit("--server-env takes ALERTS_KEY=VALUE")
     unknown = set(servers) - set(SERVERS)
     if unknown:
         sys.exit(f"unknown servers {sorted(unknown)}; choose from {SERVERS}")
@@ -677,6 +696,7 @@ def main(argv: list[str] | None = None) -> int:
         workdir=workdir,
         keep=a.keep,
         src=src,
+        server_env=server_env,
         log=lambda s: print(s, file=sys.stderr, flush=True),
     )
     meta = {
@@ -693,6 +713,7 @@ def main(argv: list[str] | None = None) -> int:
             "base_time": base_time,
             "quick": a.quick,
             "full": a.full,
+            "server_env": server_env,
         },
         "argv": sys.argv[1:] if argv is None else argv,
         "code": code,

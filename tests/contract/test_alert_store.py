@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+import msgspec
 import pytest
 
 from core_alerts.config import LimitSettings
@@ -29,6 +31,7 @@ from core_alerts.store import AlertQuery, AlertStore
 from core_alerts.store.postgres import PostgresAlertStore
 from core_alerts.store.postgres.schema import migration_files
 from core_alerts.store.sqlite import SqliteAlertStore
+from core_alerts.store.sqlite.backlog import read_intake
 from tests.support.services import free_port, temporary_pg_database
 
 LIMITS = LimitSettings()
@@ -605,10 +608,7 @@ async def test_sqlite_replays_the_intake_after_a_crash(tmp_path, clock):
     _, beta = await crashed.apply_sends(mixed)  # one request, two tenants: two intake rows
     explicit = await one(crashed, send(clock, {"alertname": "Mine"}, alert_id="chosen"))
     assert len(crashed._backlog) == 3
-    crashed._committer._task.cancel()  # what SIGKILL does to the process, minus the OS
-    assert crashed._lock is not None and crashed._shared is not None
-    await crashed._shared.release()  # its connection closes: nothing more is written
-    crashed._lock.close()
+    await _crash(crashed)
     reopened = SqliteAlertStore(path, clock=clock)
     await reopened.open()
     try:
@@ -621,6 +621,85 @@ async def test_sqlite_replays_the_intake_after_a_crash(tmp_path, clock):
         assert [h.to_status for h in history] == ["firing"]
         again = await one(reopened, send(clock, {"alertname": "Crash"}))
         assert (again.alert_id, again.occurrences) == (first.alert_id, 3)
+    finally:
+        await reopened.close()
+
+
+async def _crash(store: SqliteAlertStore) -> None:
+    """What SIGKILL does to the store's process, minus the OS: nothing more is written."""
+    assert store._committer._task is not None
+    store._committer._task.cancel()
+    assert store._lock is not None and store._shared is not None
+    await store._shared.release()  # its connection closes
+    store._lock.close()
+
+
+def _intake_kinds(path: str) -> list[str]:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        entries = read_intake(conn)
+    return [type(s).__name__ for _, (_, parts) in entries for part in parts for s in part]
+
+
+async def test_sqlite_replay_expands_unchanged_repeats_in_order(tmp_path, clock):
+    # Storm repeats are kept short in the intake; replay rebuilds each one from its alert as
+    # it stands at that point, so a content change between repeats is kept, and so are the
+    # counts and the last end time.
+    path = str(tmp_path / "storm.db")
+    crashed = SqliteAlertStore(path, clock=clock)
+    await crashed.open()
+    assert crashed._flusher is not None
+    crashed._flusher.cancel()
+    first = await one(crashed, send(clock, {"alertname": "Storm"}, annotations={"s": "1"}))
+    await crashed.flush()  # the alert has its row; what follows stays in the intake
+    clock.advance(5)
+    storm = [
+        send(clock, {"alertname": "Storm"}, annotations={"s": "1"}, ends_at=clock.now() + 60)
+        for _ in range(3)
+    ]
+    await crashed.apply_sends(storm)
+    clock.advance(5)
+    changed = send(clock, {"alertname": "Storm"}, annotations={"s": "2"})
+    last_end = clock.now() + 120
+    after = send(clock, {"alertname": "Storm"}, annotations={"s": "2"}, ends_at=last_end)
+    await crashed.apply_sends([changed, after])
+    assert _intake_kinds(path) == [
+        *["UnchangedRepeat"] * 3,
+        "NormalizedAlert",
+        "UnchangedRepeat",
+    ]
+    await _crash(crashed)
+    reopened = SqliteAlertStore(path, clock=clock)
+    await reopened.open()
+    try:
+        rec = await reopened.get("acme", first.alert_id)
+        assert rec is not None
+        assert (rec.occurrences, rec.annotations) == (6, {"s": "2"})
+        assert (rec.ends_at, rec.last_seen) == (last_end, clock.now())
+        assert _intake_kinds(path) == []
+    finally:
+        await reopened.close()
+
+
+async def test_sqlite_replays_intake_rows_of_full_sends(tmp_path, clock):
+    # Intake rows written before repeats were kept short hold full sends only; an upgrade
+    # after a crash must still replay them.
+    path = str(tmp_path / "upgrade.db")
+    store = SqliteAlertStore(path, clock=clock)
+    await store.open()
+    await store.close()
+    old = [send(clock, {"alertname": "Old"}, alert_id="kept-id") for _ in range(2)]
+    payload = msgspec.msgpack.encode((clock.now(), [old]))
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute(
+            "INSERT INTO intake (tenant_id, at, payload) VALUES (?, ?, ?)",
+            ("acme", clock.now(), payload),
+        )
+        conn.commit()
+    reopened = SqliteAlertStore(path, clock=clock)
+    await reopened.open()
+    try:
+        rec = await reopened.get("acme", "kept-id")
+        assert rec is not None and rec.occurrences == 2
     finally:
         await reopened.close()
 

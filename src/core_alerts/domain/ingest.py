@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from typing import ClassVar
 
 import msgspec
 
@@ -35,6 +36,19 @@ class NormalizedAlert(msgspec.Struct, kw_only=True, gc=False):
     dedup_key: str | None = None
     alert_id: str | None = None
     """The id a new alert gets; None lets the store generate one (only when it creates)."""
+
+
+class UnchangedRepeat(msgspec.Struct, array_like=True, frozen=True, gc=False):
+    """A send that repeated its active alert without changing its content, reduced to what
+    such a repeat changes. The SQLite intake keeps storm repeats in this form (a few dozen
+    bytes instead of the whole send); replay expands one from its alert as it stands at
+    that point, which is the state the planner saw, so the outcome is the same."""
+
+    tenant_id: str
+    fingerprint: str
+    ends_at: float | None
+    ends_at_explicit: bool
+    alert_id: ClassVar[None] = None
 
 
 class IngestOutcome(enum.StrEnum):

@@ -7,12 +7,19 @@ Pure functions over AlertRecord. Store backends load the current records, call
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 
 import msgspec
 
 from core_alerts.domain.alert import AlertStatus, new_alert_id
 from core_alerts.domain.errors import InvalidTransition
-from core_alerts.domain.ingest import IngestOutcome, IngestResult, NormalizedAlert, SendAction
+from core_alerts.domain.ingest import (
+    IngestOutcome,
+    IngestResult,
+    NormalizedAlert,
+    SendAction,
+    UnchangedRepeat,
+)
 from core_alerts.domain.record import AlertRecord, Decision, Transition
 
 FIRING = AlertStatus.FIRING.value
@@ -116,6 +123,9 @@ class BatchPlan(msgspec.Struct, kw_only=True):
     results: list[list[IngestResult]] = msgspec.field(default_factory=list)
     reshaped: set[Key] = msgspec.field(default_factory=set)
     """Updated keys whose content or status changed; the others changed only COUNTER_FIELDS."""
+    unchanged: list[list[NormalizedAlert]] = msgspec.field(default_factory=list)
+    """Per request, its sends that repeated an active alert unchanged (each can be kept as
+    an UnchangedRepeat)."""
 
     def touched(self) -> list[AlertRecord]:
         return [*self.inserts.values(), *self.updates.values()]
@@ -172,6 +182,26 @@ def _content_differs(record: AlertRecord, send: NormalizedAlert) -> bool:
     )
 
 
+def _expand(record: AlertRecord, repeat: UnchangedRepeat) -> NormalizedAlert:
+    """The send an UnchangedRepeat stands for: the alert's content, the repeat's end."""
+    return NormalizedAlert(
+        tenant_id=record.tenant_id,
+        fingerprint=record.fingerprint,
+        source=record.source,
+        title=record.title,
+        description=record.description,
+        severity=record.severity,
+        labels=record.labels,
+        annotations=record.annotations,
+        starts_at=record.starts_at,
+        ends_at=repeat.ends_at,
+        ends_at_explicit=repeat.ends_at_explicit,
+        received_at=record.last_seen,
+        generator_url=record.generator_url,
+        dedup_key=record.dedup_key,
+    )
+
+
 def _refresh_content(record: AlertRecord, send: NormalizedAlert, now: float) -> None:
     record.labels = send.labels
     record.annotations = send.annotations
@@ -190,6 +220,8 @@ class _Applier:
         self.now = now
         self.records = existing
         self.plan = BatchPlan()
+        self.unchanged: list[NormalizedAlert] = []
+        """The sends of the current request that repeated their alert unchanged."""
 
     def _transition(self, rec: AlertRecord, old: str | None, reason: str, actor: str) -> None:
         self.plan.transitions.append(
@@ -204,9 +236,13 @@ class _Applier:
             )
         )
 
-    def apply(self, send: NormalizedAlert) -> IngestResult:
+    def apply(self, send: NormalizedAlert | UnchangedRepeat) -> IngestResult:
         key = (send.tenant_id, send.fingerprint)
         rec = self.records.get(key)
+        if isinstance(send, UnchangedRepeat):
+            if rec is None:  # cannot happen when replaying in order; never invent an alert
+                return _ignored(send.fingerprint, "repeat of an unknown alert")
+            send = _expand(rec, send)
         if rec is None:
             return self._create(key, send)
         plan, now = self.plan, self.now
@@ -230,6 +266,7 @@ class _Applier:
             _refresh_content(rec, send, self.now)
         else:
             rec.last_seen = rec.updated_at = self.now
+            self.unchanged.append(send)
         rec.ends_at, rec.ends_at_explicit = send.ends_at, send.ends_at_explicit
         rec.occurrences += 1
         return IngestResult(
@@ -243,14 +280,7 @@ class _Applier:
 
     def _create(self, key: Key, send: NormalizedAlert) -> IngestResult:
         if send.action is SendAction.ACK:
-            return IngestResult(
-                alert_id="",
-                fingerprint=send.fingerprint,
-                outcome=IngestOutcome.IGNORED,
-                status="",
-                occurrences=0,
-                reason="acknowledge for an unknown alert",
-            )
+            return _ignored(send.fingerprint, "acknowledge for an unknown alert")
         rec = _new_record(send, self.now)
         self.records[key] = rec
         self.plan.inserts[key] = rec
@@ -308,8 +338,21 @@ class _Applier:
         )
 
 
+def _ignored(fingerprint: str, reason: str) -> IngestResult:
+    return IngestResult(
+        alert_id="",
+        fingerprint=fingerprint,
+        outcome=IngestOutcome.IGNORED,
+        status="",
+        occurrences=0,
+        reason=reason,
+    )
+
+
 def plan_batch(
-    existing: dict[Key, AlertRecord], requests: list[list[NormalizedAlert]], now: float
+    existing: dict[Key, AlertRecord],
+    requests: Sequence[Sequence[NormalizedAlert | UnchangedRepeat]],
+    now: float,
 ) -> BatchPlan:
     """Apply every send of every request, in order, to the current records.
 
@@ -317,6 +360,9 @@ def plan_batch(
     Repeats of a fingerprint inside and across requests collapse into one row write.
     """
     applier = _Applier(existing, now)
+    plan = applier.plan
     for sends in requests:
-        applier.plan.results.append([applier.apply(send) for send in sends])
-    return applier.plan
+        applier.unchanged = []
+        plan.results.append([applier.apply(send) for send in sends])
+        plan.unchanged.append(applier.unchanged)
+    return plan

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 from core_alerts.config import LimitSettings
 from core_alerts.domain.errors import InvalidTransition
-from core_alerts.domain.ingest import IngestOutcome, NormalizedAlert, SendAction
+from core_alerts.domain.ingest import IngestOutcome, NormalizedAlert, SendAction, UnchangedRepeat
 from core_alerts.domain.lifecycle import HumanAction, apply_human_action, expire, plan_batch
 from core_alerts.ingest.normalize import SourceContext, normalize
 
@@ -114,3 +115,36 @@ def test_an_expired_alert_cannot_be_acknowledged() -> None:
     rec = next(iter(plan_batch({}, [[send()]], NOW).inserts.values()))
     with pytest.raises(InvalidTransition, match="it is resolved"):
         apply_human_action(rec, HumanAction.ACK, "ann", "", NOW + 1000)
+
+
+def test_the_plan_lists_the_sends_that_repeat_their_alert_unchanged() -> None:
+    existing: dict = {}
+    first, plain, changed, plain_again = send(), send(), send(), send()
+    changed.annotations = {"summary": "new text"}
+    other = send({"alertname": "B"})
+    plan = plan_batch(existing, [[first, plain, other], [changed, plain_again]], NOW)
+    # Creations and content changes are not in the list; repeats after a change are.
+    assert [[id(s) for s in part] for part in plan.unchanged] == [[id(plain)], []]
+    resolving = send(at=NOW - 10, ends_at=NOW - 1)
+    later = plan_batch(existing, [[plain_again, resolving]], NOW + 1)
+    assert [[id(s) for s in part] for part in later.unchanged] == [[id(plain_again)]]
+
+
+def test_an_unchanged_repeat_has_the_effect_of_the_send_it_stands_for() -> None:
+    full: dict = {}
+    plan_batch(full, [[send()]], NOW)
+    short = {key: msgspec.structs.replace(rec) for key, rec in full.items()}
+    repeat = send(ends_at=NOW + 90)
+    by_send = plan_batch(full, [[repeat]], NOW + 10)
+    stand_in = UnchangedRepeat(repeat.tenant_id, repeat.fingerprint, NOW + 90, True)
+    by_repeat = plan_batch(short, [[stand_in]], NOW + 10)
+    assert by_repeat.results == by_send.results
+    assert by_repeat.results[0][0].occurrences == 2
+    assert list(short.values()) == list(full.values())
+    assert not by_repeat.reshaped and len(by_repeat.updates) == 1
+
+
+def test_an_unchanged_repeat_of_an_unknown_alert_creates_nothing() -> None:
+    plan = plan_batch({}, [[UnchangedRepeat("t1", "0123456789abcdef", None, False)]], NOW)
+    assert plan.results[0][0].outcome is IngestOutcome.IGNORED
+    assert not plan.inserts and not plan.updates

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import msgspec
 
-from core_alerts.domain.ingest import NormalizedAlert
+from core_alerts.domain.ingest import NormalizedAlert, UnchangedRepeat
 from core_alerts.domain.lifecycle import COUNTER_FIELDS, BatchPlan, Key
 from core_alerts.domain.record import AlertRecord, Decision, Transition
 from core_alerts.store.rows import (
@@ -42,20 +42,36 @@ HISTORY_SQL = f"INSERT INTO alert_history ({HISTORY_COLUMNS}) VALUES (?, ?, ?, ?
 DECISION_SQL = f"INSERT INTO alert_decisions ({DECISION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
 INTAKE_SQL = "INSERT INTO intake (tenant_id, at, payload) VALUES (?, ?, ?) RETURNING seq"
 
-IntakeEntry = tuple[float, list[list[NormalizedAlert]]]
+IntakeSend = NormalizedAlert | UnchangedRepeat
+IntakeEntry = tuple[float, list[list[IntakeSend]]]
 _encode = msgspec.msgpack.Encoder().encode
-_decode = msgspec.msgpack.Decoder(IntakeEntry).decode
+# An UnchangedRepeat is written as an array and read back as a tuple (msgspec decodes a union
+# of two structs only when both are tagged, and a tag would change the full sends' form).
+# Rows written before repeats were kept short hold full sends only, and read the same way.
+_RepeatRow = tuple[str, str, float | None, bool]
+_decode = msgspec.msgpack.Decoder(tuple[float, list[list[NormalizedAlert | _RepeatRow]]]).decode
 
 
 def append_intake(
-    conn: sqlite3.Connection, now: float, requests: list[list[NormalizedAlert]]
+    conn: sqlite3.Connection,
+    now: float,
+    requests: list[list[NormalizedAlert]],
+    unchanged: list[list[NormalizedAlert]],
 ) -> int:
     """Write one group's sends (with the ids they were given) to the intake, one row per
-    tenant (tenants never share an alert, so replaying them apart gives the same result)."""
-    by_tenant: dict[str, list[list[NormalizedAlert]]] = {}
-    for sends in requests:
-        split: dict[str, list[NormalizedAlert]] = {}
-        for send in sends:
+    tenant (tenants never share an alert, so replaying them apart gives the same result).
+    The sends listed in `unchanged` (per request) go in as UnchangedRepeat."""
+    by_tenant: dict[str, list[list[IntakeSend]]] = {}
+    for sends, repeats in zip(requests, unchanged, strict=True):
+        same = {id(s) for s in repeats}
+        kept = [
+            UnchangedRepeat(s.tenant_id, s.fingerprint, s.ends_at, s.ends_at_explicit)
+            if id(s) in same
+            else s
+            for s in sends
+        ]
+        split: dict[str, list[IntakeSend]] = {}
+        for send in kept:
             split.setdefault(send.tenant_id, []).append(send)
         for tenant_id, part in split.items():
             by_tenant.setdefault(tenant_id, []).append(part)
@@ -68,7 +84,15 @@ def append_intake(
 
 def read_intake(conn: sqlite3.Connection) -> list[tuple[int, IntakeEntry]]:
     rows = conn.execute("SELECT seq, payload FROM intake ORDER BY seq").fetchall()
-    return [(seq, _decode(payload)) for seq, payload in rows]
+    entries = []
+    for seq, payload in rows:
+        now, parts = _decode(payload)
+        sends = [
+            [s if isinstance(s, NormalizedAlert) else UnchangedRepeat(*s) for s in part]
+            for part in parts
+        ]
+        entries.append((seq, (now, sends)))
+    return entries
 
 
 class Backlog:

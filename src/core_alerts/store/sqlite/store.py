@@ -17,7 +17,7 @@ import structlog
 
 from core_alerts.domain.clock import Clock, SystemClock
 from core_alerts.domain.errors import AlertNotFound, ConflictError, StorageUnavailable
-from core_alerts.domain.ingest import IngestResult, NormalizedAlert
+from core_alerts.domain.ingest import IngestResult, NormalizedAlert, UnchangedRepeat
 from core_alerts.domain.lifecycle import (
     BatchPlan,
     HumanAction,
@@ -47,6 +47,7 @@ from core_alerts.store.sqlite.backlog import (
     HISTORY_SQL,
     UPDATE_SQL,
     Backlog,
+    IntakeEntry,
     append_intake,
     read_intake,
 )
@@ -176,10 +177,8 @@ class SqliteAlertStore(GroupCommittedWrites):
     async def _replay_intake(self) -> None:
         """After a crash: apply the intake rows the last flush did not cover, in order."""
 
-        for seq, (now, requests) in await self._write(read_intake):
-            await self._write(
-                functools.partial(self._apply_group, requests=requests, now=now, replay_seq=seq)
-            )
+        for seq, entry in await self._write(read_intake):
+            await self._write(functools.partial(self._replay_group, entry=entry, seq=seq))
         await self.flush()
 
     async def flush(self) -> None:
@@ -261,27 +260,37 @@ class SqliteAlertStore(GroupCommittedWrites):
         return found
 
     def _apply_group(
-        self,
-        conn: sqlite3.Connection,
-        requests: list[list[NormalizedAlert]],
-        *,
-        now: float | None = None,
-        replay_seq: int | None = None,
+        self, conn: sqlite3.Connection, requests: list[list[NormalizedAlert]]
     ) -> list[list[IngestResult]]:
         """Plan the group and append it to the intake (the durable point); the rows follow
         when the backlog is flushed."""
-        keys = {(s.tenant_id, s.fingerprint) for sends in requests for s in sends}
-        explicit = {(s.tenant_id, s.alert_id) for sends in requests for s in sends if s.alert_id}
-        now = self._clock.now() if now is None else now
-        plan = plan_batch(self._load(conn, keys), requests, now)
-        if explicit:
-            self._check_new_ids(conn, plan, explicit)
+        now = self._clock.now()
+        plan = self._plan(conn, requests, now)
         for sends, results in zip(requests, plan.results, strict=True):
             for send, result in zip(sends, results, strict=True):
                 send.alert_id = result.alert_id or None  # a replay must give the same ids
-        seq = append_intake(conn, now, requests) if replay_seq is None else replay_seq
+        seq = append_intake(conn, now, requests, plan.unchanged)
         self._after_commit.append(lambda: self._absorb(plan, seq))
         return plan.results
+
+    def _replay_group(self, conn: sqlite3.Connection, entry: IntakeEntry, seq: int) -> None:
+        """Apply one intake row again, as of the time it was written."""
+        now, requests = entry
+        plan = self._plan(conn, requests, now)
+        self._after_commit.append(lambda: self._absorb(plan, seq))
+
+    def _plan(
+        self,
+        conn: sqlite3.Connection,
+        requests: Sequence[Sequence[NormalizedAlert | UnchangedRepeat]],
+        now: float,
+    ) -> BatchPlan:
+        keys = {(s.tenant_id, s.fingerprint) for sends in requests for s in sends}
+        explicit = {(s.tenant_id, s.alert_id) for sends in requests for s in sends if s.alert_id}
+        plan = plan_batch(self._load(conn, keys), requests, now)
+        if explicit:
+            self._check_new_ids(conn, plan, explicit)
+        return plan
 
     def _check_new_ids(
         self, conn: sqlite3.Connection, plan: BatchPlan, explicit: set[tuple[str, str]]

@@ -22,7 +22,7 @@ from tests.support.services import temporary_pg_database
 from core_alerts.config import LimitSettings
 from core_alerts.domain.clock import FixedClock
 from core_alerts.domain.fingerprint import fingerprint_labels, fingerprint_reference
-from core_alerts.domain.ingest import IngestOutcome, NormalizedAlert
+from core_alerts.domain.ingest import IngestOutcome, NormalizedAlert, PackedSend
 from core_alerts.domain.lifecycle import plan_batch
 from core_alerts.domain.matchers import Matcher
 from core_alerts.ingest.formats._json import decode_json
@@ -150,6 +150,23 @@ def test_plan_batch_1000_90pct_repeats(benchmark: Any) -> None:
     assert not plan.updates
     assert sum(rec.occurrences for rec in plan.inserts.values()) == 1000
     assert len(plan.transitions) == 100
+
+
+def test_plan_batch_1000_packed_repeats(benchmark: Any) -> None:
+    """The storm as the decode worker hands it over: 1,000 packed repeats of 100 active
+    alerts whose content digests the store knows, planned without unpacking a send."""
+    unique = decode_alertmanager_v2(am_body(100), ctx())
+    existing: dict[Any, Any] = {}
+    created = plan_batch(existing, [[PackedSend.of(s) for s in unique]], NOW, {})
+    digests = {k: d for k, d in created.digests.items() if d is not None}
+    assert len(digests) == 100
+    rng = random.Random(7)
+    sends = [PackedSend.of(rng.choice(unique)) for _ in range(1000)]
+    requests = [sends[i : i + 100] for i in range(0, 1000, 100)]
+    plan = benchmark(lambda: plan_batch(existing, requests, NOW + 1, digests))
+    assert {r.outcome for results in plan.results for r in results} == {IngestOutcome.DEDUPLICATED}
+    assert sum(len(u) for u in plan.unchanged) == 1000
+    assert all(s._unpacked is None for s in sends)
 
 
 # -- the SQLite store (one fsync per commit: synchronous=FULL, as served) -------------------

@@ -22,7 +22,7 @@ from core_alerts.domain.errors import (
     InvalidTransition,
     StorageUnavailable,
 )
-from core_alerts.domain.ingest import IngestOutcome, NormalizedAlert, SendAction
+from core_alerts.domain.ingest import IngestOutcome, NormalizedAlert, PackedSend, SendAction
 from core_alerts.domain.lifecycle import HumanAction
 from core_alerts.domain.matchers import Matcher, parse_matcher
 from core_alerts.domain.record import Decision
@@ -594,6 +594,26 @@ async def test_repeats_of_an_unchanged_alert_update_its_counters(store, clock):
     assert rec.annotations == {"s": "2"} and rec.occurrences == 5
 
 
+async def test_packed_sends_count_repeats_and_see_every_content_change(store, clock):
+    # How a decode worker hands sends over. A repeat is recognised by its content digest
+    # (on SQLite), but an edit made since (update_annotations) must not be masked by it.
+    def packed(**kw: Any) -> PackedSend:
+        return PackedSend.of(send(clock, {"alertname": "Packed"}, annotations={"s": "1"}, **kw))
+
+    [first] = await store.apply_sends([packed()])
+    for _ in range(3):
+        clock.advance(10)
+        await store.apply_sends([packed(ends_at=clock.now() + 60)])
+    rec = await store.get("acme", first.alert_id)
+    assert (rec.occurrences, rec.ends_at, rec.annotations) == (4, clock.now() + 60, {"s": "1"})
+    assert await store.update_annotations("acme", first.alert_id, {"s": "edited"})
+    clock.advance(10)
+    [again] = await store.apply_sends([packed()])
+    assert (again.outcome, again.occurrences) == (IngestOutcome.DEDUPLICATED, 5)
+    rec = await store.get("acme", first.alert_id)
+    assert rec.annotations == {"s": "1"}
+
+
 async def test_sqlite_replays_the_intake_after_a_crash(tmp_path, clock):
     # A crash between the intake commit (the 2xx) and the flush to rows: the next start
     # replays the intake, with the same ids and counts.
@@ -661,7 +681,7 @@ async def test_sqlite_replay_expands_unchanged_repeats_in_order(tmp_path, clock)
     changed = send(clock, {"alertname": "Storm"}, annotations={"s": "2"})
     last_end = clock.now() + 120
     after = send(clock, {"alertname": "Storm"}, annotations={"s": "2"}, ends_at=last_end)
-    await crashed.apply_sends([changed, after])
+    await crashed.apply_sends([PackedSend.of(changed), PackedSend.of(after)])
     assert _intake_kinds(path) == [
         *["UnchangedRepeat"] * 3,
         "NormalizedAlert",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from typing import ClassVar
 
 import msgspec
@@ -49,6 +50,70 @@ class UnchangedRepeat(msgspec.Struct, array_like=True, frozen=True, gc=False):
     ends_at: float | None
     ends_at_explicit: bool
     alert_id: ClassVar[None] = None
+
+
+_pack = msgspec.msgpack.Encoder().encode
+_unpack = msgspec.msgpack.Decoder(NormalizedAlert).decode
+
+
+def content_digest(send: NormalizedAlert) -> bytes:
+    """A digest of everything a repeat may change in its alert's content (what the planner
+    compares); equal digests mean equal content. The same in every process."""
+    content = (
+        send.labels,
+        send.annotations,
+        send.title,
+        send.description,
+        send.severity,
+        send.generator_url,
+    )
+    return hashlib.blake2b(_pack(content), digest_size=16).digest()
+
+
+class PackedSend(msgspec.Struct, array_like=True, omit_defaults=True, gc=False):
+    """A send as a decode worker hands it over: what dedup needs to recognise a repeat, a
+    digest of its content, and the whole send still packed. A repeat that changes nothing
+    is planned from this alone; the send is unpacked only when the planner needs it.
+
+    The planner fills `labels` and `starts_at` (from the send, or from the alert a repeat
+    left unchanged), which the change events carry."""
+
+    tenant_id: str
+    fingerprint: str
+    action: SendAction
+    ends_at: float | None
+    ends_at_explicit: bool
+    severity: str
+    alert_id: str | None
+    digest: bytes
+    packed: msgspec.Raw
+    labels: dict[str, str] = msgspec.field(default_factory=dict)
+    starts_at: float | None = None
+    _unpacked: NormalizedAlert | None = None
+
+    @classmethod
+    def of(cls, send: NormalizedAlert) -> PackedSend:
+        return cls(
+            send.tenant_id,
+            send.fingerprint,
+            send.action,
+            send.ends_at,
+            send.ends_at_explicit,
+            send.severity,
+            send.alert_id,
+            content_digest(send),
+            msgspec.Raw(_pack(send)),
+        )
+
+    def unpack(self) -> NormalizedAlert:
+        """The whole send (decoded once)."""
+        if self._unpacked is None:
+            self._unpacked = _unpack(self.packed)
+        return self._unpacked
+
+
+IngestSend = NormalizedAlert | PackedSend
+"""What the store's write path takes."""
 
 
 class IngestOutcome(enum.StrEnum):

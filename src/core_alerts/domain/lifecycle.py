@@ -7,7 +7,7 @@ Pure functions over AlertRecord. Store backends load the current records, call
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import msgspec
 
@@ -17,6 +17,7 @@ from core_alerts.domain.ingest import (
     IngestOutcome,
     IngestResult,
     NormalizedAlert,
+    PackedSend,
     SendAction,
     UnchangedRepeat,
 )
@@ -123,9 +124,12 @@ class BatchPlan(msgspec.Struct, kw_only=True):
     results: list[list[IngestResult]] = msgspec.field(default_factory=list)
     reshaped: set[Key] = msgspec.field(default_factory=set)
     """Updated keys whose content or status changed; the others changed only COUNTER_FIELDS."""
-    unchanged: list[list[NormalizedAlert]] = msgspec.field(default_factory=list)
+    unchanged: list[list[NormalizedAlert | PackedSend]] = msgspec.field(default_factory=list)
     """Per request, its sends that repeated an active alert unchanged (each can be kept as
     an UnchangedRepeat)."""
+    digests: dict[Key, bytes | None] = msgspec.field(default_factory=dict)
+    """Content digests to remember once committed: the digest of a packed send whose
+    content the alert now has, or None where a send of unknown digest may have changed it."""
 
     def touched(self) -> list[AlertRecord]:
         return [*self.inserts.values(), *self.updates.values()]
@@ -216,11 +220,14 @@ def _refresh_content(record: AlertRecord, send: NormalizedAlert, now: float) -> 
 class _Applier:
     """Applies sends one by one to the current records, collecting the plan."""
 
-    def __init__(self, existing: dict[Key, AlertRecord], now: float) -> None:
+    def __init__(
+        self, existing: dict[Key, AlertRecord], now: float, digests: Mapping[Key, bytes] | None
+    ) -> None:
         self.now = now
         self.records = existing
+        self.digests = digests
         self.plan = BatchPlan()
-        self.unchanged: list[NormalizedAlert] = []
+        self.unchanged: list[NormalizedAlert | PackedSend] = []
         """The sends of the current request that repeated their alert unchanged."""
 
     def _transition(self, rec: AlertRecord, old: str | None, reason: str, actor: str) -> None:
@@ -236,13 +243,53 @@ class _Applier:
             )
         )
 
-    def apply(self, send: NormalizedAlert | UnchangedRepeat) -> IngestResult:
+    def apply(self, send: NormalizedAlert | PackedSend | UnchangedRepeat) -> IngestResult:
         key = (send.tenant_id, send.fingerprint)
         rec = self.records.get(key)
+        if isinstance(send, PackedSend):
+            return self._packed(key, rec, send)
         if isinstance(send, UnchangedRepeat):
             if rec is None:  # cannot happen when replaying in order; never invent an alert
                 return _ignored(send.fingerprint, "repeat of an unknown alert")
-            send = _expand(rec, send)
+            return self._apply(key, rec, _expand(rec, send))
+        if self.digests is not None:
+            self.plan.digests[key] = None  # its content may change, its digest is unknown
+        return self._apply(key, rec, send)
+
+    def _digest(self, key: Key) -> bytes | None:
+        known = self.plan.digests
+        if key in known:
+            return known[key]
+        return None if self.digests is None else self.digests.get(key)
+
+    def _packed(self, key: Key, rec: AlertRecord | None, send: PackedSend) -> IngestResult:
+        now = self.now
+        if (
+            rec is not None
+            and send.action is SendAction.FIRE
+            and rec.status != RESOLVED
+            and (rec.ends_at is None or rec.ends_at > now)
+            and (send.ends_at is None or send.ends_at > now)
+            and send.digest == self._digest(key)
+        ):
+            # The storm case, decided without unpacking: what _repeat does to an unchanged
+            # alert, for the same reasons.
+            if key not in self.plan.inserts:
+                self.plan.updates[key] = rec
+            send.labels, send.starts_at = rec.labels, rec.starts_at
+            self.unchanged.append(send)
+            return self._count_repeat(rec, send)
+        full = send.unpack()
+        result = self._apply(key, rec, full)
+        send.labels, send.starts_at = full.labels, full.starts_at
+        if self.unchanged and self.unchanged[-1] is full:
+            self.unchanged[-1] = send
+        now_rec = self.records.get(key)
+        has_content = now_rec is not None and not _content_differs(now_rec, full)
+        self.plan.digests[key] = send.digest if has_content else None
+        return result
+
+    def _apply(self, key: Key, rec: AlertRecord | None, send: NormalizedAlert) -> IngestResult:
         if rec is None:
             return self._create(key, send)
         plan, now = self.plan, self.now
@@ -265,8 +312,11 @@ class _Applier:
             self.plan.reshaped.add(key)
             _refresh_content(rec, send, self.now)
         else:
-            rec.last_seen = rec.updated_at = self.now
             self.unchanged.append(send)
+        return self._count_repeat(rec, send)
+
+    def _count_repeat(self, rec: AlertRecord, send: NormalizedAlert | PackedSend) -> IngestResult:
+        rec.last_seen = rec.updated_at = self.now
         rec.ends_at, rec.ends_at_explicit = send.ends_at, send.ends_at_explicit
         rec.occurrences += 1
         return IngestResult(
@@ -351,15 +401,19 @@ def _ignored(fingerprint: str, reason: str) -> IngestResult:
 
 def plan_batch(
     existing: dict[Key, AlertRecord],
-    requests: Sequence[Sequence[NormalizedAlert | UnchangedRepeat]],
+    requests: Sequence[Sequence[NormalizedAlert | PackedSend | UnchangedRepeat]],
     now: float,
+    digests: Mapping[Key, bytes] | None = None,
 ) -> BatchPlan:
     """Apply every send of every request, in order, to the current records.
 
     `existing` holds the stored records for the keys the sends touch (it is updated in place).
     Repeats of a fingerprint inside and across requests collapse into one row write.
+    `digests` are the content digests of the current records as far as the caller knows
+    them (see BatchPlan.digests); None when it does not track them, so every packed send
+    is unpacked.
     """
-    applier = _Applier(existing, now)
+    applier = _Applier(existing, now, digests)
     plan = applier.plan
     for sends in requests:
         applier.unchanged = []

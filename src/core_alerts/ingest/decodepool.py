@@ -3,7 +3,9 @@
 The service is one Python process: the event loop and the store's writer share one GIL.
 Decoding, validating, normalizing and fingerprinting a batch is pure CPU on bytes, so it can
 run in another process: the worker returns the normalized sends as MessagePack, which the
-service turns back into objects for a fraction of what decoding cost. Small bodies are
+service turns back into objects for a fraction of what decoding cost. For ingestion each
+send comes packed (`PackedSend`): its dedup fields and content digest are decoded, the rest
+only when the planner needs it, which a repeat that changes nothing does not. Small bodies are
 decoded in place (the hop would cost more than it saves).
 
 Each worker is connected by one socket pair that the event loop reads itself: no helper
@@ -29,7 +31,7 @@ import structlog
 
 from core_alerts.config import Settings
 from core_alerts.domain import errors
-from core_alerts.domain.ingest import NormalizedAlert
+from core_alerts.domain.ingest import NormalizedAlert, PackedSend
 from core_alerts.ingest.decodewire import ERRORS, OK, UNEXPECTED, DecodeJob, Failure, encode
 
 log = structlog.get_logger(__name__)
@@ -40,6 +42,7 @@ _START_TIMEOUT = 60.0
 _JOIN_SECONDS = 5.0
 _RESTART_BACKOFF = 30.0
 _decode_sends = msgspec.msgpack.Decoder(list[NormalizedAlert]).decode
+_decode_packed = msgspec.msgpack.Decoder(list[PackedSend]).decode
 _decode_failure = msgspec.msgpack.Decoder(Failure).decode
 
 
@@ -211,22 +214,34 @@ class DecodePool:
     ) -> list[NormalizedAlert]:
         """The sends of `job`; raises the decoder's error for a bad body. `fallback` decodes
         in this process when no worker can (one died, or the pool is closing)."""
+        answer = await self._answer(job)
+        return fallback() if answer is None else _decode_sends(answer)
+
+    async def decode_packed(
+        self, job: DecodeJob, fallback: Callable[[], list[NormalizedAlert]]
+    ) -> list[PackedSend] | list[NormalizedAlert]:
+        """`decode` for ingestion: the sends packed (`job.packed`), or the fallback's."""
+        answer = await self._answer(job)
+        return fallback() if answer is None else _decode_packed(answer)
+
+    async def _answer(self, job: DecodeJob) -> memoryview | None:
+        """A worker's encoded sends, or None where the caller must decode in place."""
         self._keep_up()
         if not self._live:
-            return fallback()
+            return None
         worker = min(self._live, key=lambda w: len(w.waiting))
         try:
             answer = await worker.submit(job)
         except WorkerGone:
             log.warning("a decode worker ended; decoding here and starting a new one")
             self._keep_up()
-            return fallback()
+            return None
         if answer[:1] != OK:
             failure = _decode_failure(memoryview(answer)[1:])
             if failure.kind == UNEXPECTED:
-                return fallback()  # the service's own decoding raises it, with a traceback
+                return None  # the service's own decoding raises it, with a traceback
             _raise(failure)
-        return _decode_sends(memoryview(answer)[1:])
+        return memoryview(answer)[1:]
 
     async def close(self) -> None:
         self._closed = True

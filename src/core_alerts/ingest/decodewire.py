@@ -33,6 +33,8 @@ class DecodeJob(msgspec.Struct, array_like=True, frozen=True):
     source: str
     received_at: float
     resolve_timeout: float | None
+    packed: bool = False
+    """Answer PackedSends (for ingestion) rather than NormalizedAlerts."""
 
 
 class Failure(msgspec.Struct, array_like=True):

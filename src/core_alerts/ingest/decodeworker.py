@@ -15,6 +15,7 @@ from multiprocessing.connection import Connection
 
 from core_alerts.config import Settings
 from core_alerts.domain import errors
+from core_alerts.domain.ingest import PackedSend
 from core_alerts.ingest.decodewire import (
     ERRORS,
     FAILED,
@@ -48,7 +49,8 @@ def serve(conn: Connection) -> None:
             anonymiser=anonymiser(job.tenant_id),
         )
         try:
-            answer = OK + encode(formats[job.fmt](job.body, ctx))
+            sends = formats[job.fmt](job.body, ctx)
+            answer = OK + encode([PackedSend.of(s) for s in sends] if job.packed else sends)
         except Exception as exc:
             # An error no decoder raises on purpose (a bug) is named UNEXPECTED: the service
             # then decodes the body itself, so the error and its traceback surface there,

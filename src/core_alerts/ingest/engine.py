@@ -17,7 +17,7 @@ from core_alerts.domain.clock import Clock
 from core_alerts.domain.errors import AlertNotFound, StorageUnavailable
 from core_alerts.domain.events import AlertChanged
 from core_alerts.domain.fingerprint import explain_fingerprint
-from core_alerts.domain.ingest import IngestResult, NormalizedAlert, SendAction
+from core_alerts.domain.ingest import IngestResult, IngestSend, NormalizedAlert, SendAction
 from core_alerts.domain.record import AlertRecord, Decision, Transition
 from core_alerts.ingest.decodepool import DecodePool
 from core_alerts.ingest.decodewire import DecodeJob
@@ -74,7 +74,6 @@ class AlertEngine:
         """Starts the engines on first use when start_all() was not awaited."""
         self.decode_pool: DecodePool | None = None
         """Worker processes for large bodies (processing.decode_workers); None decodes here."""
-        """Starts the engines on first use when start_all() was not awaited."""
 
     def context(self, tenant_id: str, source: str, fmt: str) -> SourceContext:
         p = self.settings.processing
@@ -112,14 +111,23 @@ class AlertEngine:
         self, fmt: str, body: bytes, *, tenant_id: str, source: str | None = None
     ) -> list[IngestResult]:
         """Decode a request body in format `fmt` and ingest it (all or nothing)."""
-        sends = await self.decode_async(fmt, body, tenant_id=tenant_id, source=source)
-        return await self.ingest(sends)
+        pool = self.decode_pool
+        if pool is None or self.sealed.active or not pool.wants(body):
+            # Sealing encrypts annotations in the sends, so it needs them unpacked.
+            sends = self.decode(fmt, body, tenant_id=tenant_id, source=source)
+            return await self.ingest(sends)
+        ctx = self.context(tenant_id, source or fmt, fmt)
+        job = DecodeJob(
+            fmt, body, tenant_id, ctx.source, ctx.received_at, ctx.resolve_timeout, packed=True
+        )
+        packed = await pool.decode_packed(job, lambda: self.formats[fmt](body, ctx))
+        return await self.ingest(packed)
 
-    async def ingest(self, sends: list[NormalizedAlert]) -> list[IngestResult]:
+    async def ingest(self, sends: Sequence[IngestSend]) -> list[IngestResult]:
         if not sends:
             return []
         started = time.perf_counter()
-        await self.sealed.seal(sends)
+        await self.sealed.seal(s for s in sends if isinstance(s, NormalizedAlert))
         try:
             results = await self.store.apply_sends(sends)
         except StorageUnavailable:
@@ -136,7 +144,7 @@ class AlertEngine:
         return results
 
     def _events(
-        self, sends: Sequence[NormalizedAlert], results: Sequence[IngestResult]
+        self, sends: Sequence[IngestSend], results: Sequence[IngestResult]
     ) -> list[AlertChanged]:
         latest: dict[tuple[str, str], AlertChanged] = {}
         now = self.clock.now()

@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
 from core_alerts.domain.errors import Overloaded, StorageUnavailable
-from core_alerts.domain.ingest import IngestResult, NormalizedAlert
+from core_alerts.domain.ingest import IngestResult, IngestSend
 
 Req = TypeVar("Req")
 Res = TypeVar("Res")
@@ -128,9 +128,9 @@ class GroupCommittedWrites:
     """The part of AlertStore that every backend answers the same way: sends go through
     the backend's GroupCommitter."""
 
-    _committer: GroupCommitter[list[NormalizedAlert], list[IngestResult]]
+    _committer: GroupCommitter[Sequence[IngestSend], list[IngestResult]]
 
-    async def apply_sends(self, sends: list[NormalizedAlert]) -> list[IngestResult]:
+    async def apply_sends(self, sends: Sequence[IngestSend]) -> list[IngestResult]:
         if not sends:
             return []
         return await self._committer.submit(sends)

@@ -7,7 +7,7 @@ from typing import Protocol
 
 import msgspec
 
-from core_alerts.domain.ingest import IngestResult, NormalizedAlert
+from core_alerts.domain.ingest import IngestResult, IngestSend
 from core_alerts.domain.lifecycle import HumanAction
 from core_alerts.domain.matchers import Matcher
 from core_alerts.domain.record import AlertRecord, Decision, Transition
@@ -51,7 +51,7 @@ class AlertStore(Protocol):
         """Raise StorageUnavailable when the database cannot serve."""
         ...
 
-    async def apply_sends(self, sends: list[NormalizedAlert]) -> list[IngestResult]:
+    async def apply_sends(self, sends: Sequence[IngestSend]) -> list[IngestResult]:
         """Dedup and persist one request's sends atomically (all or nothing), group-committed
         with concurrent requests. Returns one result per send, in order."""
         ...

@@ -7,7 +7,13 @@ import pytest
 
 from core_alerts.config import LimitSettings
 from core_alerts.domain.errors import InvalidTransition
-from core_alerts.domain.ingest import IngestOutcome, NormalizedAlert, SendAction, UnchangedRepeat
+from core_alerts.domain.ingest import (
+    IngestOutcome,
+    NormalizedAlert,
+    PackedSend,
+    SendAction,
+    UnchangedRepeat,
+)
 from core_alerts.domain.lifecycle import HumanAction, apply_human_action, expire, plan_batch
 from core_alerts.ingest.normalize import SourceContext, normalize
 
@@ -148,3 +154,65 @@ def test_an_unchanged_repeat_of_an_unknown_alert_creates_nothing() -> None:
     plan = plan_batch({}, [[UnchangedRepeat("t1", "0123456789abcdef", None, False)]], NOW)
     assert plan.results[0][0].outcome is IngestOutcome.IGNORED
     assert not plan.inserts and not plan.updates
+
+
+def test_a_packed_repeat_with_the_known_digest_is_planned_without_unpacking() -> None:
+    existing: dict = {}
+    first = PackedSend.of(send())
+    created = plan_batch(existing, [[first]], NOW, {})
+    assert created.results[0][0].outcome is IngestOutcome.CREATED
+    digests = {k: d for k, d in created.digests.items() if d is not None}
+    assert list(digests.values()) == [first.digest]  # the alert has the send's content
+    repeat = PackedSend.of(send(ends_at=NOW + 90))
+    plan = plan_batch(existing, [[repeat]], NOW + 10, digests)
+    assert repeat._unpacked is None  # decided from the digest alone
+    assert plan.results[0][0].occurrences == 2 and not plan.reshaped
+    assert plan.unchanged == [[repeat]]
+    assert repeat.labels == {"alertname": "A"} and repeat.starts_at == NOW
+    (rec,) = existing.values()
+    assert (rec.ends_at, rec.last_seen) == (NOW + 90, NOW + 10)
+
+
+def test_a_packed_send_of_unknown_or_other_digest_is_unpacked_and_compared() -> None:
+    existing: dict = {}
+    plan_batch(existing, [[send()]], NOW)
+    unknown = PackedSend.of(send())
+    plan = plan_batch(existing, [[unknown]], NOW + 1, {})  # no digest known: unpack
+    assert unknown._unpacked is not None and plan.unchanged == [[unknown]]
+    assert plan.digests == {("t1", unknown.fingerprint): unknown.digest}
+    changed = send()
+    changed.annotations = {"summary": "new"}
+    other = PackedSend.of(changed)
+    plan = plan_batch(existing, [[other]], NOW + 2, {("t1", unknown.fingerprint): unknown.digest})
+    (rec,) = existing.values()
+    assert rec.annotations == {"summary": "new"} and plan.reshaped
+    assert plan.digests == {("t1", other.fingerprint): other.digest}
+    assert plan.unchanged == [[]]
+
+
+def test_an_unpacked_send_forgets_the_digest_it_may_have_made_stale() -> None:
+    existing: dict = {}
+    first = PackedSend.of(send())
+    created = plan_batch(existing, [[first]], NOW, {})
+    key = ("t1", first.fingerprint)
+    changed = send()
+    changed.annotations = {"summary": "edited"}
+    again = PackedSend.of(send())  # the first content again, after a change in between
+    plan = plan_batch(existing, [[changed, again]], NOW + 1, {key: first.digest})
+    assert created.digests[key] == first.digest
+    (rec,) = existing.values()
+    assert rec.annotations == {}  # `again` restored the first content: it was not skipped
+    assert again._unpacked is not None
+    assert plan.digests[key] == again.digest
+
+
+def test_a_resolved_alert_is_never_repeated_from_its_digest() -> None:
+    existing: dict = {}
+    first = PackedSend.of(send())
+    digests = {
+        k: d for k, d in plan_batch(existing, [[first]], NOW, {}).digests.items() if d is not None
+    }
+    plan_batch(existing, [[send(at=NOW - 10, ends_at=NOW + 5)]], NOW + 10)  # resolves it
+    refire = PackedSend.of(send(at=NOW + 20))
+    plan = plan_batch(existing, [[refire]], NOW + 20, digests)
+    assert plan.results[0][0].outcome is IngestOutcome.REFIRED

@@ -16,6 +16,7 @@ from core_alerts.app import EngineOrchestrator
 from core_alerts.config import Settings, load_settings
 from core_alerts.domain.clock import FixedClock
 from core_alerts.domain.errors import CoreAlertsError, LimitExceeded, MalformedInput
+from core_alerts.domain.ingest import PackedSend, content_digest
 from core_alerts.ingest import decodepool
 from core_alerts.ingest.decodepool import DecodePool
 from core_alerts.ingest.decodewire import DecodeJob
@@ -99,6 +100,27 @@ async def test_a_worker_decodes_what_the_service_would(engine: AlertEngine, fmt:
     pooled = await engine.decode_async(fmt, body, tenant_id="acme")
     in_place = engine.decode(fmt, body, tenant_id="acme")
     assert pooled and as_data(pooled) == as_data(in_place)
+
+
+@pytest.mark.parametrize("fmt", sorted(BODIES))
+async def test_packed_sends_unpack_to_what_the_service_would_decode(
+    engine: AlertEngine, fmt: str
+) -> None:
+    body = BODIES[fmt]
+    pool = engine.decode_pool
+    assert pool is not None
+    ctx = engine.context("acme", fmt, fmt)
+    job = DecodeJob(fmt, body, "acme", fmt, ctx.received_at, ctx.resolve_timeout, packed=True)
+    packed = await pool.decode_packed(job, lambda: pytest.fail("decoded in place"))
+    in_place = engine.decode(fmt, body, tenant_id="acme")
+    assert all(isinstance(p, PackedSend) for p in packed)
+    assert as_data([p.unpack() for p in packed]) == as_data(in_place)
+    for p, send in zip(packed, in_place, strict=True):
+        assert p.digest == content_digest(send)
+        assert (p.tenant_id, p.fingerprint, p.action, p.severity, p.ends_at, p.alert_id) == (
+            send.tenant_id, send.fingerprint, send.action, send.severity, send.ends_at,
+            send.alert_id,
+        )  # fmt: skip
 
 
 async def test_the_tenants_privacy_rules_apply_in_the_worker(engine: AlertEngine) -> None:

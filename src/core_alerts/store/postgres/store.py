@@ -17,7 +17,7 @@ from core_alerts.domain.errors import (
     StorageUnavailable,
     ValidationFailed,
 )
-from core_alerts.domain.ingest import IngestResult, NormalizedAlert
+from core_alerts.domain.ingest import IngestResult, IngestSend
 from core_alerts.domain.lifecycle import HumanAction, Key, apply_human_action, expire, plan_batch
 from core_alerts.domain.record import AlertRecord, Decision, Transition
 from core_alerts.store.filters import where_clause
@@ -102,7 +102,7 @@ class PostgresAlertStore(GroupCommittedWrites):
         self._pool: Any = None
         self._role = app_role
         self._wall = ""  # set at open: the statement that opens each transaction
-        self._committer: GroupCommitter[list[NormalizedAlert], list[IngestResult]] = GroupCommitter(
+        self._committer: GroupCommitter[Sequence[IngestSend], list[IngestResult]] = GroupCommitter(
             self._write_group,
             size_of=len,
             max_sends=max_group_sends,
@@ -156,7 +156,7 @@ class PostgresAlertStore(GroupCommittedWrites):
 
     # -- the write path (apply_sends, pending_writes: GroupCommittedWrites) --------------
 
-    async def _write_group(self, requests: list[list[NormalizedAlert]]) -> list[list[IngestResult]]:
+    async def _write_group(self, requests: list[Sequence[IngestSend]]) -> list[list[IngestResult]]:
         for attempt in (1, 2):
             try:
                 async with self._tx() as conn:
@@ -169,7 +169,7 @@ class PostgresAlertStore(GroupCommittedWrites):
         raise AssertionError("unreachable")
 
     async def _apply_group(
-        self, conn: Any, requests: list[list[NormalizedAlert]]
+        self, conn: Any, requests: list[Sequence[IngestSend]]
     ) -> list[list[IngestResult]]:
         keys = {(s.tenant_id, s.fingerprint) for sends in requests for s in sends}
         plan = plan_batch(await _lock_keys(conn, keys), requests, self._clock.now())

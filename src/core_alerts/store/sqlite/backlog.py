@@ -10,11 +10,11 @@ transaction; after a crash, the rows left are replayed through the same planner.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import msgspec
 
-from core_alerts.domain.ingest import NormalizedAlert, UnchangedRepeat
+from core_alerts.domain.ingest import IngestSend, NormalizedAlert, PackedSend, UnchangedRepeat
 from core_alerts.domain.lifecycle import COUNTER_FIELDS, BatchPlan, Key
 from core_alerts.domain.record import AlertRecord, Decision, Transition
 from core_alerts.store.rows import (
@@ -52,26 +52,36 @@ _RepeatRow = tuple[str, str, float | None, bool]
 _decode = msgspec.msgpack.Decoder(tuple[float, list[list[NormalizedAlert | _RepeatRow]]]).decode
 
 
-def append_intake(
-    conn: sqlite3.Connection,
-    now: float,
-    requests: list[list[NormalizedAlert]],
-    unchanged: list[list[NormalizedAlert]],
-) -> int:
-    """Write one group's sends (with the ids they were given) to the intake, one row per
-    tenant (tenants never share an alert, so replaying them apart gives the same result).
-    The sends listed in `unchanged` (per request) go in as UnchangedRepeat."""
-    by_tenant: dict[str, list[list[IntakeSend]]] = {}
-    for sends, repeats in zip(requests, unchanged, strict=True):
+def intake_sends(
+    requests: Sequence[Sequence[IngestSend]], plan: BatchPlan
+) -> list[list[IntakeSend]]:
+    """What the intake keeps of a planned group: each send whole, with the id planning gave
+    it (a replay must give the same ids), or as an UnchangedRepeat where it changed nothing."""
+    kept: list[list[IntakeSend]] = []
+    for sends, results, repeats in zip(requests, plan.results, plan.unchanged, strict=True):
         same = {id(s) for s in repeats}
-        kept = [
-            UnchangedRepeat(s.tenant_id, s.fingerprint, s.ends_at, s.ends_at_explicit)
-            if id(s) in same
-            else s
-            for s in sends
-        ]
+        part: list[IntakeSend] = []
+        for send, result in zip(sends, results, strict=True):
+            if id(send) in same:
+                repeat = UnchangedRepeat(
+                    send.tenant_id, send.fingerprint, send.ends_at, send.ends_at_explicit
+                )
+                part.append(repeat)
+                continue
+            whole = send.unpack() if isinstance(send, PackedSend) else send
+            whole.alert_id = result.alert_id or None
+            part.append(whole)
+        kept.append(part)
+    return kept
+
+
+def append_intake(conn: sqlite3.Connection, now: float, requests: list[list[IntakeSend]]) -> int:
+    """Write one group's sends to the intake, one row per tenant (tenants never share an
+    alert, so replaying them apart gives the same result)."""
+    by_tenant: dict[str, list[list[IntakeSend]]] = {}
+    for sends in requests:
         split: dict[str, list[IntakeSend]] = {}
-        for send in kept:
+        for send in sends:
             split.setdefault(send.tenant_id, []).append(send)
         for tenant_id, part in split.items():
             by_tenant.setdefault(tenant_id, []).append(part)

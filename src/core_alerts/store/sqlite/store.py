@@ -17,7 +17,7 @@ import structlog
 
 from core_alerts.domain.clock import Clock, SystemClock
 from core_alerts.domain.errors import AlertNotFound, ConflictError, StorageUnavailable
-from core_alerts.domain.ingest import IngestResult, NormalizedAlert, UnchangedRepeat
+from core_alerts.domain.ingest import IngestResult, IngestSend, UnchangedRepeat
 from core_alerts.domain.lifecycle import (
     BatchPlan,
     HumanAction,
@@ -49,6 +49,7 @@ from core_alerts.store.sqlite.backlog import (
     Backlog,
     IntakeEntry,
     append_intake,
+    intake_sends,
     read_intake,
 )
 from core_alerts.store.sqlite.schema import migrate
@@ -91,12 +92,15 @@ class SqliteAlertStore(GroupCommittedWrites):
         self._cache: dict[Key, AlertRecord] = {}
         self._keys: dict[tuple[str, str], Key] = {}
         """(tenant, alert id) -> cache key, for reads by id that the cache can answer."""
+        self._digests: dict[Key, bytes] = {}
+        """Content digests of cached records, where known: a packed send with the same
+        digest repeats its alert unchanged (see plan_batch). Writer thread only."""
         self._backlog = Backlog()
         self._after_commit: list[Callable[[], None]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._early_flush: asyncio.Task[None] | None = None  # held so it is not collected
         self._lock: IO[bytes] | None = None
-        self._committer: GroupCommitter[list[NormalizedAlert], list[IngestResult]] = GroupCommitter(
+        self._committer: GroupCommitter[Sequence[IngestSend], list[IngestResult]] = GroupCommitter(
             self._write_group,
             size_of=len,
             max_sends=max_group_sends,
@@ -226,7 +230,7 @@ class SqliteAlertStore(GroupCommittedWrites):
 
     # -- the write path (apply_sends, pending_writes: GroupCommittedWrites) --------------
 
-    async def _write_group(self, requests: list[list[NormalizedAlert]]) -> list[list[IngestResult]]:
+    async def _write_group(self, requests: list[Sequence[IngestSend]]) -> list[list[IngestResult]]:
         if len(self._backlog) >= _BACKLOG_LIMIT:
             await self.flush()  # rows cannot keep up (or cannot be written): hold the intake
         results = await self._write(functools.partial(self._apply_group, requests=requests))
@@ -260,16 +264,13 @@ class SqliteAlertStore(GroupCommittedWrites):
         return found
 
     def _apply_group(
-        self, conn: sqlite3.Connection, requests: list[list[NormalizedAlert]]
+        self, conn: sqlite3.Connection, requests: list[Sequence[IngestSend]]
     ) -> list[list[IngestResult]]:
         """Plan the group and append it to the intake (the durable point); the rows follow
         when the backlog is flushed."""
         now = self._clock.now()
         plan = self._plan(conn, requests, now)
-        for sends, results in zip(requests, plan.results, strict=True):
-            for send, result in zip(sends, results, strict=True):
-                send.alert_id = result.alert_id or None  # a replay must give the same ids
-        seq = append_intake(conn, now, requests, plan.unchanged)
+        seq = append_intake(conn, now, intake_sends(requests, plan))
         self._after_commit.append(lambda: self._absorb(plan, seq))
         return plan.results
 
@@ -282,12 +283,12 @@ class SqliteAlertStore(GroupCommittedWrites):
     def _plan(
         self,
         conn: sqlite3.Connection,
-        requests: Sequence[Sequence[NormalizedAlert | UnchangedRepeat]],
+        requests: Sequence[Sequence[IngestSend | UnchangedRepeat]],
         now: float,
     ) -> BatchPlan:
         keys = {(s.tenant_id, s.fingerprint) for sends in requests for s in sends}
         explicit = {(s.tenant_id, s.alert_id) for sends in requests for s in sends if s.alert_id}
-        plan = plan_batch(self._load(conn, keys), requests, now)
+        plan = plan_batch(self._load(conn, keys), requests, now, self._digests)
         if explicit:
             self._check_new_ids(conn, plan, explicit)
         return plan
@@ -315,10 +316,16 @@ class SqliteAlertStore(GroupCommittedWrites):
         if len(self._cache) > _CACHE_LIMIT:
             # Keep what only the backlog knows; the rest can be read again. New dicts, not
             # cleared ones: readers on the event loop may hold the old ones.
-            self._cache, self._keys = {}, {}
+            self._cache, self._keys, self._digests = {}, {}, {}
             self._remember(self._backlog.records.values())
         self._remember(plan.inserts.values())
         self._remember(plan.updates.values())
+        digests = self._digests
+        for key, digest in plan.digests.items():
+            if digest is None:
+                digests.pop(key, None)
+            else:
+                digests[key] = digest
 
     def _remember(self, records: Iterable[AlertRecord]) -> None:
         """Records as just committed (writer thread only)."""
@@ -396,7 +403,12 @@ class SqliteAlertStore(GroupCommittedWrites):
             rec = record_from_row(row)
             rec.annotations = annotations
             conn.execute(UPDATE_SQL, update_params(rec))
-            self._after_commit.append(lambda: self._remember((rec,)))
+
+            def changed() -> None:
+                self._remember((rec,))
+                self._digests.pop((rec.tenant_id, rec.fingerprint), None)  # a new content
+
+            self._after_commit.append(changed)
             return True
 
         return await self._write(run)
@@ -430,6 +442,7 @@ class SqliteAlertStore(GroupCommittedWrites):
             for key, ident in gone:
                 self._cache.pop(key, None)
                 self._keys.pop(ident, None)
+                self._digests.pop(key, None)
 
         self._after_commit.append(forget)
         return len(rows)

@@ -284,8 +284,11 @@ class _Applier:
         send.labels, send.starts_at = full.labels, full.starts_at
         if self.unchanged and self.unchanged[-1] is full:
             self.unchanged[-1] = send
-        now_rec = self.records.get(key)
-        has_content = now_rec is not None and not _content_differs(now_rec, full)
+        if result.outcome is IngestOutcome.CREATED:
+            has_content = True  # made from this send
+        else:
+            now_rec = self.records.get(key)
+            has_content = now_rec is not None and not _content_differs(now_rec, full)
         self.plan.digests[key] = send.digest if has_content else None
         return result
 

@@ -17,7 +17,13 @@ from core_alerts.domain.clock import Clock
 from core_alerts.domain.errors import AlertNotFound, StorageUnavailable
 from core_alerts.domain.events import AlertChanged
 from core_alerts.domain.fingerprint import explain_fingerprint
-from core_alerts.domain.ingest import IngestResult, IngestSend, NormalizedAlert, SendAction
+from core_alerts.domain.ingest import (
+    IngestOutcome,
+    IngestResult,
+    IngestSend,
+    NormalizedAlert,
+    SendAction,
+)
 from core_alerts.domain.record import AlertRecord, Decision, Transition
 from core_alerts.ingest.decodepool import DecodePool
 from core_alerts.ingest.decodewire import DecodeJob
@@ -31,6 +37,10 @@ from core_alerts.telemetry import MetricsCollector
 # Senders that re-send firing alerts every minute or so (Prometheus, Grafana's Alertmanager
 # client), so silence means resolved. Webhook notifications repeat only every few hours.
 _RESENDING_FORMATS = frozenset({"alertmanager"})
+
+
+_PACK_FROM_REPEAT_SHARE = 0.3
+_SHARE_WEIGHT = 0.2  # of the latest request in the moving average
 
 
 DEDUP_REASON = (
@@ -74,6 +84,9 @@ class AlertEngine:
         """Starts the engines on first use when start_all() was not awaited."""
         self.decode_pool: DecodePool | None = None
         """Worker processes for large bodies (processing.decode_workers); None decodes here."""
+        self.repeat_share = 1.0
+        """Moving average of the share of sends that repeated an alert: above
+        _PACK_FROM_REPEAT_SHARE, worker-decoded bodies come packed."""
 
     def context(self, tenant_id: str, source: str, fmt: str) -> SourceContext:
         p = self.settings.processing
@@ -112,10 +125,14 @@ class AlertEngine:
     ) -> list[IngestResult]:
         """Decode a request body in format `fmt` and ingest it (all or nothing)."""
         pool = self.decode_pool
-        if pool is None or self.sealed.active or not pool.wants(body):
-            # Sealing encrypts annotations in the sends, so it needs them unpacked.
-            sends = self.decode(fmt, body, tenant_id=tenant_id, source=source)
+        # Packing pays off when repeats are common (a storm); for new alerts it costs a
+        # little more than plain sends. Sealing encrypts annotations in the sends, so it
+        # needs them unpacked.
+        if pool is None or self.sealed.active or self.repeat_share < _PACK_FROM_REPEAT_SHARE:
+            sends = await self.decode_async(fmt, body, tenant_id=tenant_id, source=source)
             return await self.ingest(sends)
+        if not pool.wants(body):
+            return await self.ingest(self.decode(fmt, body, tenant_id=tenant_id, source=source))
         ctx = self.context(tenant_id, source or fmt, fmt)
         job = DecodeJob(
             fmt, body, tenant_id, ctx.source, ctx.received_at, ctx.resolve_timeout, packed=True
@@ -134,6 +151,8 @@ class AlertEngine:
             self.metrics.database_errors.labels("apply_sends").inc()
             raise
         elapsed = time.perf_counter() - started
+        repeats = sum(1 for r in results if r.outcome is IngestOutcome.DEDUPLICATED)
+        self.repeat_share += (repeats / len(results) - self.repeat_share) * _SHARE_WEIGHT
         counts: dict[str, Tally[tuple[str, str, str]]] = {}
         for send, res in zip(sends, results, strict=True):
             tally = counts.get(send.tenant_id) or counts.setdefault(send.tenant_id, Tally())

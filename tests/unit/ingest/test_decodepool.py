@@ -258,3 +258,31 @@ async def test_ingest_through_the_workers_stores_and_deduplicates(engine: AlertE
     stored = await engine.store.get("acme", first[5].alert_id)
     assert stored is not None and stored.labels["instance"] == "node-5"
     assert stored.occurrences == 2 and stored.first_seen == NOW  # the service's clock
+
+
+async def test_bodies_come_packed_while_repeats_are_common(
+    engine: AlertEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[set[str]] = []
+    real = engine.store.apply_sends
+
+    async def spy(sends: Any) -> Any:
+        seen.append({type(s).__name__ for s in sends})
+        return await real(sends)
+
+    monkeypatch.setattr(engine.store, "apply_sends", spy)
+
+    async def post(first: int) -> None:
+        body = json.dumps([v2_alert(first + i) for i in range(100)]).encode()
+        await engine.ingest_payload("alertmanager", body, tenant_id="acme")
+
+    await post(0)
+    assert seen[-1] == {"PackedSend"}  # a storm is the case to be ready for
+    for batch in range(1, 12):  # new alerts only: few repeats, packing would cost more
+        await post(batch * 1000)
+    assert engine.repeat_share < 0.3
+    assert seen[-1] == {"NormalizedAlert"}
+    for _ in range(12):  # the same alerts again and again
+        await post(0)
+    assert engine.repeat_share > 0.3
+    assert seen[-1] == {"PackedSend"}

@@ -17,7 +17,7 @@ import structlog
 
 from core_alerts.domain.clock import Clock, SystemClock
 from core_alerts.domain.errors import AlertNotFound, ConflictError, StorageUnavailable
-from core_alerts.domain.ingest import IngestResult, IngestSend, UnchangedRepeat
+from core_alerts.domain.ingest import IngestResult, IngestSend, PackedSend, UnchangedRepeat
 from core_alerts.domain.lifecycle import (
     BatchPlan,
     HumanAction,
@@ -94,7 +94,8 @@ class SqliteAlertStore(GroupCommittedWrites):
         """(tenant, alert id) -> cache key, for reads by id that the cache can answer."""
         self._digests: dict[Key, bytes] = {}
         """Content digests of cached records, where known: a packed send with the same
-        digest repeats its alert unchanged (see plan_batch). Writer thread only."""
+        digest repeats its alert unchanged (see plan_batch). Written by the writer thread
+        only; the event loop reads it as a hint (`apply_sends`)."""
         self._backlog = Backlog()
         self._after_commit: list[Callable[[], None]] = []
         self._flusher: asyncio.Task[None] | None = None
@@ -229,6 +230,16 @@ class SqliteAlertStore(GroupCommittedWrites):
         await self._read(lambda c: c.execute("SELECT 1").fetchone())
 
     # -- the write path (apply_sends, pending_writes: GroupCommittedWrites) --------------
+
+    async def apply_sends(self, sends: Sequence[IngestSend]) -> list[IngestResult]:
+        # The writer thread sets the pace of ingestion, so the packed sends it would have to
+        # unpack (no digest known for their alert: new alerts, mostly) are unpacked here, on
+        # the event loop. A hint only: a wrong guess costs time, never correctness.
+        digests = self._digests
+        for send in sends:
+            if isinstance(send, PackedSend) and (send.tenant_id, send.fingerprint) not in digests:
+                send.unpack()
+        return await super().apply_sends(sends)
 
     async def _write_group(self, requests: list[Sequence[IngestSend]]) -> list[list[IngestResult]]:
         if len(self._backlog) >= _BACKLOG_LIMIT:

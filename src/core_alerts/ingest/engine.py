@@ -128,7 +128,12 @@ class AlertEngine:
         # Packing pays off when repeats are common (a storm); for new alerts it costs a
         # little more than plain sends. Sealing encrypts annotations in the sends, so it
         # needs them unpacked.
-        if pool is None or self.sealed.active or self.repeat_share < _PACK_FROM_REPEAT_SHARE:
+        if (
+            pool is None
+            or self.sealed.active
+            or not self.store.plans_from_digests
+            or self.repeat_share < _PACK_FROM_REPEAT_SHARE
+        ):
             sends = await self.decode_async(fmt, body, tenant_id=tenant_id, source=source)
             return await self.ingest(sends)
         if not pool.wants(body):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 import msgspec
 
@@ -38,6 +38,10 @@ class AlertPage(msgspec.Struct, kw_only=True):
 
 class AlertStore(Protocol):
     """Durable alert state. Writes are committed before they return."""
+
+    plans_from_digests: ClassVar[bool]
+    """Whether a PackedSend that repeats its alert unchanged is planned without unpacking
+    (the store knows content digests); otherwise packing is only overhead."""
 
     async def open(self) -> None:
         """Connect and apply schema migrations."""

@@ -286,3 +286,7 @@ async def test_bodies_come_packed_while_repeats_are_common(
         await post(0)
     assert engine.repeat_share > 0.3
     assert seen[-1] == {"PackedSend"}
+    # A store that cannot plan from digests (PostgreSQL) would only unpack them all.
+    monkeypatch.setattr(engine.store, "plans_from_digests", False)
+    await post(0)
+    assert seen[-1] == {"NormalizedAlert"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import asyncpg
 
@@ -80,6 +80,8 @@ def _mapped(what: str) -> Iterator[None]:
 
 class PostgresAlertStore(GroupCommittedWrites):
     """synchronous_commit stays on (the server default): an answered write is on disk."""
+
+    plans_from_digests: ClassVar[bool] = False
 
     def __init__(
         self,

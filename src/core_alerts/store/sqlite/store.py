@@ -10,7 +10,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import IO, TypeVar
+from typing import IO, ClassVar, TypeVar
 
 import msgspec
 import structlog
@@ -66,6 +66,8 @@ _BACKLOG_LIMIT = 50_000  # past this, a group waits for a flush (which may answe
 
 class SqliteAlertStore(GroupCommittedWrites):
     """WAL mode; `synchronous=FULL` by default so an answered write survives a crash."""
+
+    plans_from_digests: ClassVar[bool] = True
 
     def __init__(
         self,

@@ -9,6 +9,7 @@ import msgspec
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from core_alerts.domain import errors as e
@@ -97,7 +98,16 @@ def count_rejection(request: Request, exc: e.CoreAlertsError) -> None:
         request.app.state.orchestrator.metrics.rejected.labels(exc.code).inc()
 
 
+CLIENT_CLOSED = 499
+"""The status recorded (audit trail, logs) for a request whose client left before it was
+read in full; nobody receives it (nginx uses the same number)."""
+
+
 def install(app: FastAPI) -> None:
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, exc: ClientDisconnect) -> Response:
+        return Response(status_code=CLIENT_CLOSED)
+
     @app.exception_handler(e.CoreAlertsError)
     async def _domain(request: Request, exc: e.CoreAlertsError) -> Response:
         count_rejection(request, exc)

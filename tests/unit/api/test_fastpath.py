@@ -93,3 +93,37 @@ async def test_a_tenant_header_goes_to_the_route(
     assert answer.status_code == 200 and counted == []
     listed = (await api.get("/api/v1/alerts", headers={"X-Tenant-ID": "acme"})).json()
     assert [a["labels"]["instance"] for a in listed["items"]] == ["db-1"]
+
+
+@pytest.mark.parametrize("path", ["/api/v2/alerts", "/api/v2/alerts?via=route", "/api/v1/alerts"])
+async def test_a_client_that_leaves_before_its_body_gets_no_server_error(
+    api: httpx.AsyncClient, api_orchestrator: EngineOrchestrator, path: str
+) -> None:
+    # What wrk does when its time is up: requests cut off mid-body. The server must not
+    # treat that as its own failure (a 500 and a logged traceback), and writes nothing.
+    app = api._transport.app  # type: ignore[attr-defined]
+    token = api_orchestrator.security_manager.admin_token()
+    route, _, query = path.partition("?")
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": route, "raw_path": route.encode(),
+        "query_string": query.encode(), "root_path": "", "client": ("127.0.0.1", 1),
+        "server": ("test", 80),
+        "headers": [
+            (b"content-type", b"application/json"), (b"content-length", b"100"),
+            (b"authorization", f"Bearer {token}".encode()),
+        ],
+    }  # fmt: skip
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 499
+    listed = await api.get("/api/v1/alerts")
+    assert listed.status_code == 200 and listed.json()["items"] == []

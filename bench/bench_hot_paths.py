@@ -22,7 +22,7 @@ from tests.support.services import temporary_pg_database
 from core_alerts.config import LimitSettings
 from core_alerts.domain.clock import FixedClock
 from core_alerts.domain.fingerprint import fingerprint_labels, fingerprint_reference
-from core_alerts.domain.ingest import IngestOutcome, NormalizedAlert, PackedSend
+from core_alerts.domain.ingest import IngestOutcome, NormalizedAlert, PackedSend, content_digest
 from core_alerts.domain.lifecycle import plan_batch
 from core_alerts.domain.matchers import Matcher
 from core_alerts.ingest.formats._json import decode_json
@@ -124,6 +124,16 @@ def test_normalize(benchmark: Any) -> None:
     assert send.description == ANNOTATIONS["description"]
     assert send.ends_at == NOW + 300.0
     assert len(send.fingerprint) == 16
+
+
+def test_pack_send(benchmark: Any) -> None:
+    """What a decode worker adds per send for ingestion: content digest and packing."""
+    context = ctx()
+    send = normalize(context, labels=LABELS, annotations=ANNOTATIONS, starts_at=NOW - 60.0)
+    packed = benchmark(PackedSend.of, send)
+    assert packed.digest == content_digest(send)
+    assert len(packed.digest) == 16
+    assert packed.unpack() == send
 
 
 @pytest.mark.parametrize(

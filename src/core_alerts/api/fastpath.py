@@ -10,12 +10,11 @@ reference and is what OpenAPI describes.
 
 from __future__ import annotations
 
-from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
+from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core_alerts.api.deps import authorize
-from core_alerts.api.problems import CLIENT_CLOSED, count_rejection, error_response
+from core_alerts.api.problems import count_rejection, error_response
 from core_alerts.api.routes.alertmanager import ingest_v2
 from core_alerts.domain import CoreAlertsError
 from core_alerts.domain.access import Scope as Permission
@@ -41,10 +40,7 @@ class IngestFastPath:
             count_rejection(request, exc)
             response = error_response(exc, alertmanager=True)
         else:
-            try:
-                response = await ingest_v2(request, orch, caller)
-            except ClientDisconnect:  # gone before its body arrived: nothing was written
-                response = Response(status_code=CLIENT_CLOSED)
+            response = await ingest_v2(request, orch, caller)
         await response(scope, receive, send)
 
 

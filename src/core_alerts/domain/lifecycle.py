@@ -33,6 +33,9 @@ SYSTEM_ACTOR = "system"
 Key = tuple[str, str]
 """(tenant_id, fingerprint)"""
 
+PlannedSend = NormalizedAlert | PackedSend | UnchangedRepeat
+"""What the planner takes: a send, packed or not, or an intake's short repeat."""
+
 
 class HumanAction(enum.StrEnum):
     ACK = "ack"
@@ -124,7 +127,7 @@ class BatchPlan(msgspec.Struct, kw_only=True):
     results: list[list[IngestResult]] = msgspec.field(default_factory=list)
     reshaped: set[Key] = msgspec.field(default_factory=set)
     """Updated keys whose content or status changed; the others changed only COUNTER_FIELDS."""
-    unchanged: list[list[NormalizedAlert | PackedSend]] = msgspec.field(default_factory=list)
+    unchanged: list[list[PlannedSend]] = msgspec.field(default_factory=list)
     """Per request, its sends that repeated an active alert unchanged (each can be kept as
     an UnchangedRepeat)."""
     digests: dict[Key, bytes | None] = msgspec.field(default_factory=dict)
@@ -227,8 +230,10 @@ class _Applier:
         self.records = existing
         self.digests = digests
         self.plan = BatchPlan()
-        self.unchanged: list[NormalizedAlert | PackedSend] = []
+        self.unchanged: list[PlannedSend] = []
         """The sends of the current request that repeated their alert unchanged."""
+        self.given: PlannedSend | None = None
+        """The send being applied, as it was given (packed or not)."""
 
     def _transition(self, rec: AlertRecord, old: str | None, reason: str, actor: str) -> None:
         self.plan.transitions.append(
@@ -243,7 +248,8 @@ class _Applier:
             )
         )
 
-    def apply(self, send: NormalizedAlert | PackedSend | UnchangedRepeat) -> IngestResult:
+    def apply(self, send: PlannedSend) -> IngestResult:
+        self.given = send
         key = (send.tenant_id, send.fingerprint)
         rec = self.records.get(key)
         if isinstance(send, PackedSend):
@@ -282,8 +288,6 @@ class _Applier:
         full = send.unpack()
         result = self._apply(key, rec, full)
         send.labels, send.starts_at = full.labels, full.starts_at
-        if self.unchanged and self.unchanged[-1] is full:
-            self.unchanged[-1] = send
         if result.outcome is IngestOutcome.CREATED:
             has_content = True  # made from this send
         else:
@@ -315,21 +319,15 @@ class _Applier:
             self.plan.reshaped.add(key)
             _refresh_content(rec, send, self.now)
         else:
-            self.unchanged.append(send)
+            assert self.given is not None
+            self.unchanged.append(self.given)  # what the intake keeps is what it was given
         return self._count_repeat(rec, send)
 
     def _count_repeat(self, rec: AlertRecord, send: NormalizedAlert | PackedSend) -> IngestResult:
         rec.last_seen = rec.updated_at = self.now
         rec.ends_at, rec.ends_at_explicit = send.ends_at, send.ends_at_explicit
         rec.occurrences += 1
-        return IngestResult(
-            alert_id=rec.id,
-            fingerprint=rec.fingerprint,
-            outcome=IngestOutcome.DEDUPLICATED,
-            status=rec.status,
-            occurrences=rec.occurrences,
-            reason=_REPEAT_REASON,
-        )
+        return self._result(rec, IngestOutcome.DEDUPLICATED, _REPEAT_REASON)
 
     def _create(self, key: Key, send: NormalizedAlert) -> IngestResult:
         if send.action is SendAction.ACK:
@@ -404,7 +402,7 @@ def _ignored(fingerprint: str, reason: str) -> IngestResult:
 
 def plan_batch(
     existing: dict[Key, AlertRecord],
-    requests: Sequence[Sequence[NormalizedAlert | PackedSend | UnchangedRepeat]],
+    requests: Sequence[Sequence[PlannedSend]],
     now: float,
     digests: Mapping[Key, bytes] | None = None,
 ) -> BatchPlan:

@@ -41,6 +41,7 @@ _RESENDING_FORMATS = frozenset({"alertmanager"})
 
 _PACK_FROM_REPEAT_SHARE = 0.3
 _SHARE_WEIGHT = 0.2  # of the latest request in the moving average
+_REPEATED = IngestOutcome.DEDUPLICATED.value
 
 
 DEDUP_REASON = (
@@ -116,8 +117,7 @@ class AlertEngine:
         pool = self.decode_pool
         if pool is None or not pool.wants(body):
             return self.decode(fmt, body, tenant_id=tenant_id, source=source)
-        ctx = self.context(tenant_id, source or fmt, fmt)
-        job = DecodeJob(fmt, body, tenant_id, ctx.source, ctx.received_at, ctx.resolve_timeout)
+        ctx, job = self._job(fmt, body, tenant_id, source, packed=False)
         return await pool.decode(job, lambda: self.formats[fmt](body, ctx))
 
     async def ingest_payload(
@@ -125,25 +125,33 @@ class AlertEngine:
     ) -> list[IngestResult]:
         """Decode a request body in format `fmt` and ingest it (all or nothing)."""
         pool = self.decode_pool
-        # Packing pays off when repeats are common (a storm); for new alerts it costs a
-        # little more than plain sends. Sealing encrypts annotations in the sends, so it
-        # needs them unpacked.
-        if (
-            pool is None
-            or self.sealed.active
-            or not self.store.plans_from_digests
-            or self.repeat_share < _PACK_FROM_REPEAT_SHARE
-        ):
+        sends: Sequence[IngestSend]
+        if pool is not None and self._packs() and pool.wants(body):
+            ctx, job = self._job(fmt, body, tenant_id, source, packed=True)
+            sends = await pool.decode_packed(job, lambda: self.formats[fmt](body, ctx))
+        else:
             sends = await self.decode_async(fmt, body, tenant_id=tenant_id, source=source)
-            return await self.ingest(sends)
-        if not pool.wants(body):
-            return await self.ingest(self.decode(fmt, body, tenant_id=tenant_id, source=source))
+        return await self.ingest(sends)
+
+    def _packs(self) -> bool:
+        """Whether worker-decoded bodies come packed. Packing pays off when repeats are
+        common (a storm); for new alerts it costs a little more than plain sends, and for a
+        store that keeps no digests it is only overhead. Sealing encrypts annotations in the
+        sends, so it needs them unpacked."""
+        return (
+            self.repeat_share >= _PACK_FROM_REPEAT_SHARE
+            and self.store.plans_from_digests
+            and not self.sealed.active
+        )
+
+    def _job(
+        self, fmt: str, body: bytes, tenant_id: str, source: str | None, *, packed: bool
+    ) -> tuple[SourceContext, DecodeJob]:
         ctx = self.context(tenant_id, source or fmt, fmt)
         job = DecodeJob(
-            fmt, body, tenant_id, ctx.source, ctx.received_at, ctx.resolve_timeout, packed=True
+            fmt, body, tenant_id, ctx.source, ctx.received_at, ctx.resolve_timeout, packed
         )
-        packed = await pool.decode_packed(job, lambda: self.formats[fmt](body, ctx))
-        return await self.ingest(packed)
+        return ctx, job
 
     async def ingest(self, sends: Sequence[IngestSend]) -> list[IngestResult]:
         if not sends:
@@ -156,14 +164,15 @@ class AlertEngine:
             self.metrics.database_errors.labels("apply_sends").inc()
             raise
         elapsed = time.perf_counter() - started
-        repeats = sum(1 for r in results if r.outcome is IngestOutcome.DEDUPLICATED)
-        self.repeat_share += (repeats / len(results) - self.repeat_share) * _SHARE_WEIGHT
         counts: dict[str, Tally[tuple[str, str, str]]] = {}
         for send, res in zip(sends, results, strict=True):
             tally = counts.get(send.tenant_id) or counts.setdefault(send.tenant_id, Tally())
             tally[(send.severity, res.status, res.outcome.value)] += 1
+        repeats = 0
         for tenant_id, tally in counts.items():
             self.metrics.record_ingest(tenant_id, tally, elapsed)
+            repeats += sum(n for (_, _, outcome), n in tally.items() if outcome == _REPEATED)
+        self.repeat_share += (repeats / len(results) - self.repeat_share) * _SHARE_WEIGHT
         await self.bus.publish(AlertChanged.topic, self._events(sends, results))
         return results
 

@@ -290,3 +290,15 @@ async def test_bodies_come_packed_while_repeats_are_common(
     monkeypatch.setattr(engine.store, "plans_from_digests", False)
     await post(0)
     assert seen[-1] == {"NormalizedAlert"}
+
+
+async def test_a_packed_ingest_survives_a_dead_worker(engine: AlertEngine) -> None:
+    pool = engine.decode_pool
+    assert pool is not None and pool.worker_pids() and engine.repeat_share >= 0.3
+    body = v2_body(40)
+    first = await engine.ingest_payload("alertmanager", body, tenant_id="acme")
+    for pid in pool.worker_pids():  # an OOM kill between two requests
+        os.kill(pid, signal.SIGKILL)
+    again = await engine.ingest_payload("alertmanager", body, tenant_id="acme")
+    assert [r.alert_id for r in again] == [r.alert_id for r in first]
+    assert {(r.outcome.value, r.occurrences) for r in again} == {("deduplicated", 2)}

@@ -9,13 +9,14 @@ from typing import Annotated
 import msgspec
 import re2
 from fastapi import APIRouter, Depends, Query, Request
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from core_alerts import __version__
 from core_alerts.api.body import read_json_body
 from core_alerts.api.deps import Caller, orchestrator, require
 from core_alerts.api.encoding import body_doc, json_response, response_doc
-from core_alerts.api.problems import count_rejection, error_response
+from core_alerts.api.problems import CLIENT_CLOSED, count_rejection, error_response
 from core_alerts.api.routes.alerts import parse_filters
 from core_alerts.api.views import iso
 from core_alerts.app import EngineOrchestrator
@@ -107,6 +108,8 @@ async def ingest_v2(request: Request, orch: EngineOrchestrator, caller: Caller) 
     except CoreAlertsError as exc:
         count_rejection(request, exc)
         return error_response(exc, alertmanager=True)
+    except ClientDisconnect:  # gone before its body arrived (api.fastpath calls this too)
+        return Response(status_code=CLIENT_CLOSED)
     return Response(status_code=200)
 
 

@@ -20,7 +20,6 @@ from core_alerts.store.sqlite.writer import SharedWriter, connect
 
 T = TypeVar("T")
 _SYNCHRONOUS = frozenset({"OFF", "NORMAL", "FULL", "EXTRA"})
-_MIGRATE_ATTEMPTS = 3
 
 Conflict = Callable[[sqlite3.IntegrityError], Exception]
 """Turns a constraint violation into the error the store's callers expect."""
@@ -49,17 +48,7 @@ class SqliteConnections:
 
     def _migrate(self) -> None:
         assert self._writer is not None
-        conn = self._writer.conn()
-        # migrate() reads the applied versions before it locks: when another process
-        # migrates the same new file at the same moment, one of them fails on "already
-        # exists". Running it again then finds those versions applied.
-        for attempt in range(1, _MIGRATE_ATTEMPTS + 1):
-            try:
-                migrate(conn)
-                break
-            except sqlite3.OperationalError as exc:
-                if "already exists" not in str(exc) or attempt == _MIGRATE_ATTEMPTS:
-                    raise
+        migrate(self._writer.conn())
 
     async def open(self) -> None:
         self._reader = ThreadPoolExecutor(1, thread_name_prefix=f"sqlite-{self._name}-reader")

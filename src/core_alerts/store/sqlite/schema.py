@@ -21,13 +21,19 @@ def migrate(conn: sqlite3.Connection) -> list[str]:
             continue
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in entry.read_text(encoding="utf-8").split(";\n"):
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, time.time()))
+            # Another process may have applied it since `done` was read; under the write
+            # lock taken above, this second look is final.
+            again = "SELECT 1 FROM schema_migrations WHERE version = ?"
+            fresh = conn.execute(again, (version,)).fetchone() is None
+            if fresh:
+                for statement in entry.read_text(encoding="utf-8").split(";\n"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, time.time()))
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        applied.append(version)
+        if fresh:
+            applied.append(version)
     return applied

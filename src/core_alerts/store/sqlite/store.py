@@ -17,11 +17,12 @@ import structlog
 
 from core_alerts.domain.clock import Clock, SystemClock
 from core_alerts.domain.errors import AlertNotFound, ConflictError, StorageUnavailable
-from core_alerts.domain.ingest import IngestResult, IngestSend, PackedSend, UnchangedRepeat
+from core_alerts.domain.ingest import IngestResult, IngestSend, PackedSend
 from core_alerts.domain.lifecycle import (
     BatchPlan,
     HumanAction,
     Key,
+    PlannedSend,
     apply_human_action,
     expire,
     plan_batch,
@@ -296,7 +297,7 @@ class SqliteAlertStore(GroupCommittedWrites):
     def _plan(
         self,
         conn: sqlite3.Connection,
-        requests: Sequence[Sequence[IngestSend | UnchangedRepeat]],
+        requests: Sequence[Sequence[PlannedSend]],
         now: float,
     ) -> BatchPlan:
         keys = {(s.tenant_id, s.fingerprint) for sends in requests for s in sends}

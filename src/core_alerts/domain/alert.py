@@ -76,6 +76,23 @@ def parse_severity(value: str | None, default: AlertSeverity | None = None) -> A
 
 
 _RAND_B = (1 << 62) - 1
+_RANDOM_BATCH = 256
+_random_pool: list[int] = []
+# A forked child must not hand out the values its parent will also use.
+os.register_at_fork(after_in_child=_random_pool.clear)
+
+
+def _random80() -> int:
+    """80 random bits from the OS's CSPRNG, read in batches: one system call per id would
+    also hand the GIL to other threads each time, which costs a write path that creates
+    many alerts far more than the call. `list.pop` hands each value out once, also across
+    threads."""
+    try:
+        return _random_pool.pop()
+    except IndexError:
+        raw = os.urandom(10 * _RANDOM_BATCH)
+        _random_pool.extend(int.from_bytes(raw[i : i + 10], "big") for i in range(0, len(raw), 10))
+        return _random_pool.pop()
 
 
 def new_alert_id() -> str:
@@ -83,7 +100,7 @@ def new_alert_id() -> str:
     millisecond prefix makes new ids sort last, so indexing them appends to one edge of the
     B-tree instead of touching random pages."""
     ms = time.time_ns() // 1_000_000 & 0xFFFF_FFFF_FFFF
-    rand = int.from_bytes(os.urandom(10), "big")
+    rand = _random80()
     value = ms << 80 | 0x7 << 76 | (rand >> 62 & 0xFFF) << 64 | 0b10 << 62 | rand & _RAND_B
     return f"{value:032x}"
 

@@ -92,7 +92,8 @@ class PackedSend(msgspec.Struct, array_like=True, omit_defaults=True, gc=False):
     _unpacked: NormalizedAlert | None = None
 
     @classmethod
-    def of(cls, send: NormalizedAlert) -> PackedSend:
+    def of(cls, send: NormalizedAlert, digest: bytes | None = None) -> PackedSend:
+        """`send` packed; `digest` is its `content_digest` when the caller knows it."""
         return cls(
             send.tenant_id,
             send.fingerprint,
@@ -101,7 +102,7 @@ class PackedSend(msgspec.Struct, array_like=True, omit_defaults=True, gc=False):
             send.ends_at_explicit,
             send.severity,
             send.alert_id,
-            content_digest(send),
+            content_digest(send) if digest is None else digest,
             msgspec.Raw(_pack(send)),
         )
 

@@ -25,15 +25,19 @@ from core_alerts.ingest.decodewire import (
     decode_job,
     encode,
 )
-from core_alerts.ingest.formats.registry import build_formats
+from core_alerts.ingest.formats.alertmanager import Recalled, decode_alertmanager_v2_recalling
+from core_alerts.ingest.formats.registry import ALERTMANAGER, build_formats
+from core_alerts.ingest.formats.registry_types import Decoder
 from core_alerts.ingest.normalize import SourceContext
 from core_alerts.ingest.privacy import build_anonymisers
+from core_alerts.ingest.sendmemo import SendMemo
 
 
 def serve(conn: Connection) -> None:
     settings: Settings = pickle.loads(conn.recv_bytes())  # noqa: S301  # nosec B301
     formats = build_formats(settings.receivers.generic)
     anonymiser = build_anonymisers(settings.privacy)
+    recalled: Recalled = SendMemo()
     conn.send_bytes(OK)  # ready
     while True:
         try:
@@ -49,8 +53,11 @@ def serve(conn: Connection) -> None:
             anonymiser=anonymiser(job.tenant_id),
         )
         try:
-            sends = formats[job.fmt](job.body, ctx)
-            answer = OK + encode([PackedSend.of(s) for s in sends] if job.packed else sends)
+            answer = OK + encode(
+                packed_sends(job.fmt, job.body, ctx, formats, recalled)
+                if job.packed
+                else formats[job.fmt](job.body, ctx)
+            )
         except Exception as exc:
             # An error no decoder raises on purpose (a bug) is named UNEXPECTED: the service
             # then decodes the body itself, so the error and its traceback surface there,
@@ -63,6 +70,18 @@ def serve(conn: Connection) -> None:
             conn.send_bytes(answer)
         except OSError:
             return
+
+
+def packed_sends(
+    fmt: str, body: bytes, ctx: SourceContext, formats: dict[str, Decoder], recalled: Recalled
+) -> list[PackedSend]:
+    """The sends of `body` packed. Asked for while a storm repeats its alerts, so the sends
+    from Alertmanager's API (what Prometheus posts) are recalled rather than made again
+    when their content repeats byte for byte."""
+    if fmt == ALERTMANAGER:
+        pairs = decode_alertmanager_v2_recalling(body, ctx, recalled)
+        return [PackedSend.of(send, digest) for send, digest in pairs]
+    return [PackedSend.of(send) for send in formats[fmt](body, ctx)]
 
 
 def main() -> None:

@@ -21,6 +21,8 @@ from core_alerts.ingest.privacy import Anonymiser
 _GO_ZERO_YEAR = 1
 MAX_DEDUP_KEY = 255
 MAX_ID = 128
+FIELD_NAMES = ("startsAt", "endsAt", "generatorURL")
+"""How Alertmanager names a send's start, end and source link (the default in errors)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +109,7 @@ def normalize(
     dedup_key: str | None = None,
     alert_id: str | None = None,
     index: int | None = None,
-    field_names: tuple[str, str, str] = ("startsAt", "endsAt", "generatorURL"),
+    field_names: tuple[str, str, str] = FIELD_NAMES,
     prevalidated: bool = False,
 ) -> NormalizedAlert:
     """Validate one alert and compute its fingerprint. Raises ValidationFailed naming the field.
@@ -149,20 +151,7 @@ def normalize(
             )
         dedup_key = clean_text(dedup_key, "dedup_key", MAX_DEDUP_KEY, index)
     sev = _severity(severity, clean_labels, strict_severity, index)
-    now = ctx.received_at
-    start = starts_at if starts_at is not None else now
-    explicit = ends_at is not None
-    if ends_at is not None and ends_at < start:
-        start_name, end_name, _ = field_names
-        raise ValidationFailed(
-            f"{end_name} is before {start_name} (start time must be before end time)",
-            field=end_name,
-            index=index,
-        )
-    if action is SendAction.RESOLVE and ends_at is None:
-        ends_at, explicit = now, True
-    elif ends_at is None and ctx.resolve_timeout:
-        ends_at = now + ctx.resolve_timeout
+    start, ends_at, explicit = send_times(ctx, starts_at, ends_at, action, field_names, index)
     ident = identity_labels(clean_labels, dedup_key)
     if alert_id is not None and (not alert_id or len(alert_id) > MAX_ID):
         raise ValidationFailed(f"alert_id must be 1 to {MAX_ID} characters", field="alert_id")
@@ -179,11 +168,40 @@ def normalize(
         starts_at=start,
         ends_at=ends_at,
         ends_at_explicit=explicit,
-        received_at=now,
+        received_at=ctx.received_at,
         action=action,
         generator_url=generator_url,
         dedup_key=dedup_key,
     )
+
+
+def send_times(
+    ctx: SourceContext,
+    starts_at: float | None,
+    ends_at: float | None,
+    action: SendAction,
+    field_names: tuple[str, str, str],
+    index: int | None,
+) -> tuple[float, float | None, bool]:
+    """A send's start, end and whether its sender gave the end, checked against each other.
+
+    Without a start the send starts when it was received; without an end it resolves
+    `resolve_timeout` after that (a resolve ends it then), as in Alertmanager."""
+    now = ctx.received_at
+    start = starts_at if starts_at is not None else now
+    explicit = ends_at is not None
+    if ends_at is not None and ends_at < start:
+        start_name, end_name, _ = field_names
+        raise ValidationFailed(
+            f"{end_name} is before {start_name} (start time must be before end time)",
+            field=end_name,
+            index=index,
+        )
+    if action is SendAction.RESOLVE and ends_at is None:
+        ends_at, explicit = now, True
+    elif ends_at is None and ctx.resolve_timeout:
+        ends_at = now + ctx.resolve_timeout
+    return start, ends_at, explicit
 
 
 def _anonymise(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import os
 import time
 import uuid
 
@@ -37,3 +39,27 @@ def test_the_random_part_varies_in_every_bit() -> None:
     for bit in random_bits:
         seen = {v >> bit & 1 for v in values}
         assert seen == {0, 1}, f"bit {bit} never changes"
+
+
+def test_threads_never_get_the_same_id() -> None:
+    """The random part comes from a shared pool: each value is handed out once."""
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        batches = list(pool.map(lambda _: [new_alert_id() for _ in range(3_000)], range(4)))
+    ids = [i for batch in batches for i in batch]
+    assert len(set(ids)) == len(ids) == 12_000
+
+
+def test_a_forked_child_does_not_reuse_its_parents_pending_randomness() -> None:
+    new_alert_id()  # the pool now holds values the parent has not handed out yet
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report its next ids and leave at once
+        os.write(write, " ".join(new_alert_id()[13:] for _ in range(50)).encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        child = set(pipe.read().split())
+    os.waitpid(pid, 0)
+    parent = {new_alert_id()[13:] for _ in range(50)}
+    assert len(child) == 50
+    assert not child & parent

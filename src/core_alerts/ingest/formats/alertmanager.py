@@ -15,10 +15,11 @@ from typing import Annotated, Any
 import msgspec
 
 from core_alerts.config import LimitSettings
-from core_alerts.domain.errors import ValidationFailed
-from core_alerts.domain.ingest import NormalizedAlert
+from core_alerts.domain.errors import CoreAlertsError, ValidationFailed
+from core_alerts.domain.ingest import NormalizedAlert, SendAction, content_digest
 from core_alerts.ingest.formats._json import decode_json
-from core_alerts.ingest.normalize import SourceContext, epoch, normalize
+from core_alerts.ingest.normalize import FIELD_NAMES, SourceContext, epoch, normalize, send_times
+from core_alerts.ingest.sendmemo import SendMemo
 
 # Alertmanager 0.25 accepts only classic label names.
 LABEL_NAME = "^[a-zA-Z_][a-zA-Z0-9_]*$"
@@ -62,9 +63,11 @@ def check_label_names(labels: dict[str, str], index: int) -> None:
 
 
 @functools.cache
-def _limited(limits: LimitSettings) -> Any:
-    def text(max_len: int, **kw: Any) -> Any:
-        return Annotated[str, msgspec.Meta(max_length=max_len, **kw)]
+def _pair_types(limits: LimitSettings) -> tuple[Any, Any]:
+    """The labels and annotations types, with the limits msgspec checks while it parses."""
+
+    def text(max_len: int) -> Any:
+        return Annotated[str, msgspec.Meta(max_length=max_len)]
 
     def pairs(name: Any, value: Any) -> Any:
         return Annotated[dict[name, value], msgspec.Meta(max_length=limits.max_labels)]
@@ -76,43 +79,115 @@ def _limited(limits: LimitSettings) -> Any:
     annotations = pairs(
         text(limits.max_label_name_length), text(limits.max_annotation_value_length)
     )
-    alert = msgspec.defstruct(
+    return labels, annotations
+
+
+@functools.cache
+def _pair_decoders(limits: LimitSettings) -> tuple[Any, Any]:
+    return tuple(msgspec.json.Decoder(t).decode for t in _pair_types(limits))  # type: ignore[return-value]
+
+
+def _alert_struct(labels: Any, annotations: Any, empty: Any) -> Any:
+    return msgspec.defstruct(
         "PostableAlert",
         [
             ("labels", labels),
-            ("annotations", annotations, {}),
+            ("annotations", annotations, empty),
             ("startsAt", datetime | None, None),
             ("endsAt", datetime | None, None),
-            ("generatorURL", text(MAX_URL), ""),
+            ("generatorURL", Annotated[str, msgspec.Meta(max_length=MAX_URL)], ""),
         ],
     )
-    return list[alert]  # type: ignore[valid-type]
 
 
-def to_sends(alerts: list[Any], ctx: SourceContext) -> list[NormalizedAlert]:
-    """Alerts decoded with `_limited(ctx.limits)`: names, lengths and counts are checked."""
-    sends = []
-    for i, alert in enumerate(alerts):
-        check_label_names(alert.labels, i)
-        if not any(alert.labels.values()):  # empty values are dropped, as Alertmanager does
-            raise ValidationFailed("at least one label pair required", field="labels", index=i)
-        sends.append(
-            normalize(
-                ctx,
-                labels=alert.labels,
-                annotations=alert.annotations,
-                starts_at=epoch(alert.startsAt, "startsAt", i),
-                ends_at=epoch(alert.endsAt, "endsAt", i),
-                generator_url=alert.generatorURL,
-                index=i,
-                prevalidated=True,
-            )
-        )
-    return sends
+@functools.cache
+def _limited(limits: LimitSettings) -> Any:
+    return list[_alert_struct(*_pair_types(limits), {})]  # type: ignore[misc]
+
+
+@functools.cache
+def _deferred(limits: LimitSettings) -> Any:
+    """`_limited` with labels and annotations left as raw JSON, decoded only when new."""
+    return list[_alert_struct(msgspec.Raw, msgspec.Raw, _EMPTY)]  # type: ignore[misc]
+
+
+_EMPTY = msgspec.Raw(b"{}")
+Recalled = SendMemo[tuple[NormalizedAlert, bytes]]
+"""Sends with their content digests, by tenant, source and raw content."""
+
+
+def to_send(alert: Any, ctx: SourceContext, i: int) -> NormalizedAlert:
+    """One alert decoded with `_limited(ctx.limits)`: names, lengths and counts are checked."""
+    check_label_names(alert.labels, i)
+    if not any(alert.labels.values()):  # empty values are dropped, as Alertmanager does
+        raise ValidationFailed("at least one label pair required", field="labels", index=i)
+    return normalize(
+        ctx,
+        labels=alert.labels,
+        annotations=alert.annotations,
+        starts_at=epoch(alert.startsAt, "startsAt", i),
+        ends_at=epoch(alert.endsAt, "endsAt", i),
+        generator_url=alert.generatorURL,
+        index=i,
+        prevalidated=True,
+    )
 
 
 def decode_alertmanager_v2(body: bytes, ctx: SourceContext) -> list[NormalizedAlert]:
     alerts: list[Any] = decode_json(
         body, _limited(ctx.limits), max_items=ctx.limits.max_alerts_per_request
     )
-    return to_sends(alerts, ctx)
+    return [to_send(alert, ctx, i) for i, alert in enumerate(alerts)]
+
+
+def decode_alertmanager_v2_recalling(
+    body: bytes, ctx: SourceContext, memo: Recalled
+) -> list[tuple[NormalizedAlert, bytes]]:
+    """`decode_alertmanager_v2` for a storm, with each send's content digest: an alert whose
+    labels, annotations and generator URL are byte for byte those of a send in `memo` is
+    that send with its own times (nothing else of it is checked or computed again).
+
+    Accepts and rejects exactly what `decode_alertmanager_v2` does: a body this path cannot
+    take whole is decoded by it, so its errors are the ones reported."""
+    if ctx.anonymiser is not None:  # content then depends on the tenant's privacy rules
+        return [(s, content_digest(s)) for s in decode_alertmanager_v2(body, ctx)]
+    limits = ctx.limits
+    try:
+        alerts: list[Any] = decode_json(
+            body, _deferred(limits), max_items=limits.max_alerts_per_request
+        )
+        return [_recall(alert, ctx, i, memo) for i, alert in enumerate(alerts)]
+    except (CoreAlertsError, msgspec.DecodeError, UnicodeDecodeError):
+        return [(s, content_digest(s)) for s in decode_alertmanager_v2(body, ctx)]
+
+
+def _recall(
+    alert: Any, ctx: SourceContext, i: int, memo: Recalled
+) -> tuple[NormalizedAlert, bytes]:
+    key = (
+        ctx.tenant_id, ctx.source, bytes(alert.labels), bytes(alert.annotations),
+        alert.generatorURL,
+    )  # fmt: skip
+    known = memo.get(key)
+    if known is None:
+        decode_labels, decode_annotations = _pair_decoders(ctx.limits)
+        alert.labels = decode_labels(alert.labels)
+        alert.annotations = decode_annotations(alert.annotations)
+        send = to_send(alert, ctx, i)
+        known = send, content_digest(send)
+        memo.put(key, known)
+        return known
+    template, digest = known
+    start, end, explicit = send_times(
+        ctx,
+        epoch(alert.startsAt, "startsAt", i),
+        epoch(alert.endsAt, "endsAt", i),
+        SendAction.FIRE,
+        FIELD_NAMES,
+        i,
+    )
+    send = msgspec.structs.replace(
+        template, starts_at=start, ends_at=end, ends_at_explicit=explicit,
+        received_at=ctx.received_at,
+    )  # fmt: skip
+    return send, digest

@@ -16,8 +16,9 @@ from core_alerts.ingest.formats.native import decode_native
 from core_alerts.ingest.formats.pagerduty import decode_pagerduty
 from core_alerts.ingest.formats.registry_types import Decoder
 
+ALERTMANAGER = "alertmanager"
 FORMATS: dict[str, Decoder] = {
-    "alertmanager": decode_alertmanager_v2,
+    ALERTMANAGER: decode_alertmanager_v2,
     "alertmanager-webhook": decode_alertmanager_webhook,
     "grafana": decode_grafana,
     "pagerduty": decode_pagerduty,

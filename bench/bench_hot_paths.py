@@ -26,8 +26,14 @@ from core_alerts.domain.ingest import IngestOutcome, NormalizedAlert, PackedSend
 from core_alerts.domain.lifecycle import plan_batch
 from core_alerts.domain.matchers import Matcher
 from core_alerts.ingest.formats._json import decode_json
-from core_alerts.ingest.formats.alertmanager import PostableAlert, decode_alertmanager_v2
+from core_alerts.ingest.formats.alertmanager import (
+    PostableAlert,
+    Recalled,
+    decode_alertmanager_v2,
+    decode_alertmanager_v2_recalling,
+)
 from core_alerts.ingest.normalize import SourceContext, normalize
+from core_alerts.ingest.sendmemo import SendMemo
 from core_alerts.store.postgres import PostgresAlertStore
 from core_alerts.store.sqlite import SqliteAlertStore
 
@@ -108,10 +114,21 @@ def test_decode_alertmanager_v2_100(benchmark: Any) -> None:
     sends = benchmark(decode_alertmanager_v2, body, context)
     assert len(sends) == 100
     assert len({s.fingerprint for s in sends}) == 100
-    assert len({s.fingerprint for s in sends}) == 100
     assert sends[3].fingerprint == fingerprint_labels(am_alert(3)["labels"])
     assert all(s.ends_at == NOW + 300.0 and not s.ends_at_explicit for s in sends)
     assert {s.severity for s in sends} == {"medium"}  # "warning" maps to medium
+
+
+def test_decode_alertmanager_v2_100_recalled(benchmark: Any) -> None:
+    """The same body again in a decode worker during a storm: every alert is recalled."""
+    body = am_body(100)
+    context = ctx()
+    memo: Recalled = SendMemo()
+    decode_alertmanager_v2_recalling(body, context, memo)
+    pairs = benchmark(decode_alertmanager_v2_recalling, body, context, memo)
+    assert [send for send, _ in pairs] == decode_alertmanager_v2(body, context)
+    assert all(digest == content_digest(send) for send, digest in pairs)
+    assert len(memo) == 100
 
 
 def test_normalize(benchmark: Any) -> None:

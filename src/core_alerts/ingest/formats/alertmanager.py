@@ -105,13 +105,8 @@ def _limited(limits: LimitSettings) -> Any:
     return list[_alert_struct(*_pair_types(limits), {})]  # type: ignore[misc]
 
 
-@functools.cache
-def _deferred(limits: LimitSettings) -> Any:
-    """`_limited` with labels and annotations left as raw JSON, decoded only when new."""
-    return list[_alert_struct(msgspec.Raw, msgspec.Raw, _EMPTY)]  # type: ignore[misc]
-
-
-_EMPTY = msgspec.Raw(b"{}")
+_DEFERRED: Any = list[_alert_struct(msgspec.Raw, msgspec.Raw, msgspec.Raw(b"{}"))]  # type: ignore[misc]
+"""`_limited` with labels and annotations left as raw JSON, decoded only when new."""
 Recalled = SendMemo[tuple[NormalizedAlert, bytes]]
 """Sends with their content digests, by tenant, source and raw content."""
 
@@ -150,15 +145,18 @@ def decode_alertmanager_v2_recalling(
     Accepts and rejects exactly what `decode_alertmanager_v2` does: a body this path cannot
     take whole is decoded by it, so its errors are the ones reported."""
     if ctx.anonymiser is not None:  # content then depends on the tenant's privacy rules
-        return [(s, content_digest(s)) for s in decode_alertmanager_v2(body, ctx)]
-    limits = ctx.limits
+        return _fresh(body, ctx)
     try:
         alerts: list[Any] = decode_json(
-            body, _deferred(limits), max_items=limits.max_alerts_per_request
+            body, _DEFERRED, max_items=ctx.limits.max_alerts_per_request
         )
         return [_recall(alert, ctx, i, memo) for i, alert in enumerate(alerts)]
     except (CoreAlertsError, msgspec.DecodeError, UnicodeDecodeError):
-        return [(s, content_digest(s)) for s in decode_alertmanager_v2(body, ctx)]
+        return _fresh(body, ctx)
+
+
+def _fresh(body: bytes, ctx: SourceContext) -> list[tuple[NormalizedAlert, bytes]]:
+    return [(send, content_digest(send)) for send in decode_alertmanager_v2(body, ctx)]
 
 
 def _recall(
@@ -170,6 +168,8 @@ def _recall(
     )  # fmt: skip
     known = memo.get(key)
     if known is None:
+        # New content: decoded and checked as `decode_alertmanager_v2` does, in place (the
+        # struct was made for this call), then normalized by the same code.
         decode_labels, decode_annotations = _pair_decoders(ctx.limits)
         alert.labels = decode_labels(alert.labels)
         alert.annotations = decode_annotations(alert.annotations)

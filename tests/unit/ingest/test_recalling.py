@@ -8,6 +8,8 @@ from typing import Any
 
 import msgspec
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
 from core_alerts.config import LimitSettings
 from core_alerts.config.settings import PrivacySettings
@@ -174,3 +176,50 @@ def test_the_memo_is_bounded_and_keeps_what_is_used() -> None:
     assert memo.get(1) is None and memo.get(2) is None  # old and unused: dropped
     with pytest.raises(ValueError, match="capacity"):
         SendMemo(capacity=0)
+
+
+# Few distinct values, so that generated bodies repeat content (what the memo recalls);
+# mostly valid ones, with the cases that change what a send becomes or make it invalid.
+_NAMES = st.sampled_from(["alertname", "instance", "severity", "job"] * 6 + ["bad-name"])
+_VALUES = st.sampled_from(
+    ["Disk", "node-1", "critical", "warning", "Ä", "A\u0308"] * 4 + ["", "x" * 5000]
+)
+_TIMES = st.sampled_from(
+    ["2026-12-01T10:00:00Z", "2026-12-01T09:30:00+01:00", "2026-12-01T11:00:00Z"] * 4
+    + [None, "2026-12-01T10:00:00", "0001-01-01T00:00:00Z", "soon"]
+)
+_ALERTS = st.fixed_dictionaries(
+    {"labels": st.dictionaries(_NAMES, _VALUES, min_size=1, max_size=3)},
+    optional={
+        "annotations": st.dictionaries(_NAMES, _VALUES, max_size=2),
+        "startsAt": _TIMES,
+        "endsAt": _TIMES,
+        "generatorURL": st.sampled_from(["", "http://prometheus/graph"]),
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    bodies=st.lists(st.lists(_ALERTS, max_size=5), min_size=1, max_size=4),
+    tenants=st.lists(st.sampled_from(["t1", "t2"]), min_size=4, max_size=4),
+)
+def test_recalling_decodes_any_body_as_a_fresh_decode_does(
+    bodies: list[list[dict[str, Any]]], tenants: list[str]
+) -> None:
+    memo: Recalled = SendMemo(capacity=3)  # small: entries also move between generations
+    valid = 0
+    for i, alerts in enumerate(bodies):
+        data = body(alerts)
+        context = ctx(tenants[i], received_at=NOW + i)
+        try:
+            expected: Any = fields(decode_alertmanager_v2(data, context))
+            valid += 1
+        except CoreAlertsError as exc:
+            expected = (type(exc), exc.message, exc.field, getattr(exc, "index", None))
+        try:
+            got: Any = fields(recall(data, memo, context))
+        except CoreAlertsError as exc:
+            got = (type(exc), exc.message, exc.field, getattr(exc, "index", None))
+        assert got == expected
+    event("valid bodies: " + ("none" if not valid else "some"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import Counter as Tally
 from collections.abc import Awaitable, Callable, Sequence
@@ -117,8 +118,7 @@ class AlertEngine:
         pool = self.decode_pool
         if pool is None or not pool.wants(body):
             return self.decode(fmt, body, tenant_id=tenant_id, source=source)
-        ctx, job = self._job(fmt, body, tenant_id, source, packed=False)
-        return await pool.decode(job, lambda: self.formats[fmt](body, ctx))
+        return await pool.decode(*self._job(fmt, body, tenant_id, source, packed=False))
 
     async def ingest_payload(
         self, fmt: str, body: bytes, *, tenant_id: str, source: str | None = None
@@ -127,8 +127,7 @@ class AlertEngine:
         pool = self.decode_pool
         sends: Sequence[IngestSend]
         if pool is not None and self._packs() and pool.wants(body):
-            ctx, job = self._job(fmt, body, tenant_id, source, packed=True)
-            sends = await pool.decode_packed(job, lambda: self.formats[fmt](body, ctx))
+            sends = await pool.decode_packed(*self._job(fmt, body, tenant_id, source, packed=True))
         else:
             sends = await self.decode_async(fmt, body, tenant_id=tenant_id, source=source)
         return await self.ingest(sends)
@@ -146,12 +145,13 @@ class AlertEngine:
 
     def _job(
         self, fmt: str, body: bytes, tenant_id: str, source: str | None, *, packed: bool
-    ) -> tuple[SourceContext, DecodeJob]:
+    ) -> tuple[DecodeJob, Callable[[], list[NormalizedAlert]]]:
+        """A decode worker's job for `body`, and how to decode it here when no worker can."""
         ctx = self.context(tenant_id, source or fmt, fmt)
         job = DecodeJob(
             fmt, body, tenant_id, ctx.source, ctx.received_at, ctx.resolve_timeout, packed
         )
-        return ctx, job
+        return job, functools.partial(self.formats[fmt], body, ctx)
 
     async def ingest(self, sends: Sequence[IngestSend]) -> list[IngestResult]:
         if not sends:

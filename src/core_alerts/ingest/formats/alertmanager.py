@@ -150,7 +150,8 @@ def decode_alertmanager_v2_recalling(
         alerts: list[Any] = decode_json(
             body, _DEFERRED, max_items=ctx.limits.max_alerts_per_request
         )
-        return [_recall(alert, ctx, i, memo) for i, alert in enumerate(alerts)]
+        decoders = _pair_decoders(ctx.limits)
+        return [_recall(alert, ctx, i, memo, decoders) for i, alert in enumerate(alerts)]
     except (CoreAlertsError, msgspec.DecodeError, UnicodeDecodeError):
         return _fresh(body, ctx)
 
@@ -160,7 +161,7 @@ def _fresh(body: bytes, ctx: SourceContext) -> list[tuple[NormalizedAlert, bytes
 
 
 def _recall(
-    alert: Any, ctx: SourceContext, i: int, memo: Recalled
+    alert: Any, ctx: SourceContext, i: int, memo: Recalled, decoders: tuple[Any, Any]
 ) -> tuple[NormalizedAlert, bytes]:
     key = (
         ctx.tenant_id, ctx.source, bytes(alert.labels), bytes(alert.annotations),
@@ -170,7 +171,7 @@ def _recall(
     if known is None:
         # New content: decoded and checked as `decode_alertmanager_v2` does, in place (the
         # struct was made for this call), then normalized by the same code.
-        decode_labels, decode_annotations = _pair_decoders(ctx.limits)
+        decode_labels, decode_annotations = decoders
         alert.labels = decode_labels(alert.labels)
         alert.annotations = decode_annotations(alert.annotations)
         send = to_send(alert, ctx, i)

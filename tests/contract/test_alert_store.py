@@ -542,6 +542,27 @@ async def test_postgres_processes_starting_together_migrate_once(fresh_pg_dsn, c
         await conn.close()
 
 
+async def test_postgres_store_analyzes_a_new_alerts_table_as_it_grows(fresh_pg_dsn, clock):
+    # Prepared statements planned while the table was empty would otherwise keep reading
+    # the whole table per key until autovacuum's first ANALYZE (growth.py).
+    store = PostgresAlertStore(fresh_pg_dsn, clock=clock, pool_size=1)
+    await store.open()
+    for i in range(8):
+        await store.apply_sends([send(clock, {"alertname": "warm", "i": str(i)})])
+    for start in range(0, 1500, 500):
+        await store.apply_sends(
+            [send(clock, {"alertname": "grow", "i": str(i)}) for i in range(start, start + 500)]
+        )
+    await store.close()  # waits for the ANALYZE it started
+    conn = await asyncpg.connect(fresh_pg_dsn)
+    try:
+        assert (
+            await conn.fetchval("SELECT reltuples FROM pg_class WHERE relname = 'alerts'") >= 1000
+        )
+    finally:
+        await conn.close()
+
+
 # -- opening and closing ------------------------------------------------------------------
 
 

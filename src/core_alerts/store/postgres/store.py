@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequenc
 from typing import Any, ClassVar
 
 import asyncpg
+import structlog
 
 from core_alerts.domain.clock import Clock, SystemClock
 from core_alerts.domain.errors import (
@@ -24,6 +25,7 @@ from core_alerts.store.filters import where_clause
 from core_alerts.store.groupcommit import GroupCommittedWrites, GroupCommitter
 from core_alerts.store.paging import Pager
 from core_alerts.store.ports import AlertPage, AlertQuery
+from core_alerts.store.postgres.growth import GrowthWatch
 from core_alerts.store.postgres.schema import (
     DECISIONS,
     HISTORY,
@@ -49,6 +51,8 @@ from core_alerts.store.rows import (
     transition_from_row,
     update_params,
 )
+
+log = structlog.get_logger(__name__)
 
 _PING_TIMEOUT = 2.0
 
@@ -104,6 +108,8 @@ class PostgresAlertStore(GroupCommittedWrites):
         self._pool: Any = None
         self._role = app_role
         self._wall = ""  # set at open: the statement that opens each transaction
+        self._growth = GrowthWatch(0)  # set at open, from the table's size
+        self._analyzing: asyncio.Task[None] | None = None
         self._committer: GroupCommitter[Sequence[IngestSend], list[IngestResult]] = GroupCommitter(
             self._write_group,
             size_of=len,
@@ -126,10 +132,17 @@ class PostgresAlertStore(GroupCommittedWrites):
                 role=self._role,
             )
         self._pool = pool
+        async with self._conn("read the size of the alerts table") as conn:
+            rows = await conn.fetchval(
+                "SELECT reltuples FROM pg_class WHERE oid = 'alerts'::regclass"
+            )
+        self._growth = GrowthWatch(rows)
         self._committer.start()
 
     async def close(self) -> None:
         await self._committer.close()
+        if self._analyzing is not None:
+            await self._analyzing
         pool, self._pool = self._pool, None
         if pool is not None:
             try:
@@ -162,7 +175,10 @@ class PostgresAlertStore(GroupCommittedWrites):
         for attempt in (1, 2):
             try:
                 async with self._tx() as conn:
-                    return await self._apply_group(conn, requests)
+                    results, inserted = await self._apply_group(conn, requests)
+                if self._growth.inserted(inserted):
+                    self._analyze_soon()
+                return results
             except _InsertRace:
                 if attempt == 2:
                     raise StorageUnavailable(
@@ -172,7 +188,8 @@ class PostgresAlertStore(GroupCommittedWrites):
 
     async def _apply_group(
         self, conn: Any, requests: list[Sequence[IngestSend]]
-    ) -> list[list[IngestResult]]:
+    ) -> tuple[list[list[IngestResult]], int]:
+        """Write one group; returns each request's results and how many alerts were new."""
         keys = {(s.tenant_id, s.fingerprint) for sends in requests for s in sends}
         plan = plan_batch(await _lock_keys(conn, keys), requests, self._clock.now())
         if plan.inserts:
@@ -186,7 +203,19 @@ class PostgresAlertStore(GroupCommittedWrites):
         await _update(conn, plan.updates.values())
         await _append(conn, INSERT_HISTORY, [history_params(t) for t in plan.transitions])
         await _append(conn, INSERT_DECISIONS, [decision_params(d) for d in plan.decisions])
-        return plan.results
+        return plan.results, len(plan.inserts)
+
+    def _analyze_soon(self) -> None:
+        """ANALYZE alerts in the background (see growth.py), one at a time."""
+        if self._analyzing is None or self._analyzing.done():
+            self._analyzing = asyncio.get_running_loop().create_task(self._analyze())
+
+    async def _analyze(self) -> None:
+        try:
+            async with self._conn("refresh the planner statistics") as conn:
+                await conn.execute("ANALYZE alerts")
+        except StorageUnavailable as exc:  # autovacuum will do it later
+            log.warning("analyze_failed", table="alerts", error=str(exc))
 
     async def transition(
         self, tenant_id: str, alert_id: str, action: HumanAction, actor: str, comment: str

@@ -29,7 +29,7 @@ from core_alerts.domain.record import Decision
 from core_alerts.ingest.normalize import SourceContext, normalize
 from core_alerts.store import AlertQuery, AlertStore
 from core_alerts.store.postgres import PostgresAlertStore
-from core_alerts.store.postgres.schema import migration_files
+from core_alerts.store.postgres.schema import migrate, migration_files
 from core_alerts.store.sqlite import SqliteAlertStore
 from core_alerts.store.sqlite.backlog import read_intake
 from tests.support.services import free_port, temporary_pg_database
@@ -202,6 +202,23 @@ async def test_concurrent_sweepers_resolve_each_alert_once(store, make_store, ta
     swept = [rec.id for run in runs for rec, _ in run]
     swept += [rec.id for rec, _ in await store.expire_due(100)]
     assert len(swept) == len(set(swept)) == 30
+
+
+async def test_a_repeat_that_moves_the_end_moves_the_expiry(store, clock):
+    t0 = clock.now()
+    later = await one(store, send(clock, {"alertname": "Later"}, ends_at=t0 + 100))
+    sooner = await one(store, send(clock, {"alertname": "Sooner"}, ends_at=t0 + 100))
+    clock.advance(10)
+    await one(store, send(clock, {"alertname": "Later"}, ends_at=t0 + 300))
+    await one(store, send(clock, {"alertname": "Sooner"}, ends_at=t0 + 50))
+    clock.advance(50)  # t0 + 60
+    assert [r.id for r, _ in await store.expire_due(100)] == [sooner.alert_id]
+    clock.advance(100)  # t0 + 160: past the first end, before the moved one
+    assert await store.expire_due(100) == []
+    assert (await store.get("acme", later.alert_id)).status == "firing"
+    clock.advance(150)
+    [(rec, tr)] = await store.expire_due(100)
+    assert (rec.id, rec.resolved_at, tr.reason) == (later.alert_id, t0 + 300, "endsAt passed")
 
 
 # -- human actions and history ----------------------------------------------------------
@@ -561,6 +578,99 @@ async def test_postgres_store_analyzes_a_new_alerts_table_as_it_grows(fresh_pg_d
         )
     finally:
         await conn.close()
+
+
+async def test_postgres_sweep_passes_over_alerts_whose_end_moved(pg_store, clock):
+    # Ten alerts were due first but had their end moved by a repeat; they come first in
+    # the sweep's order and must not hide the one that is due now.
+    t0 = clock.now()
+    await pg_store.apply_sends(
+        [send(clock, {"alertname": "Moved", "n": str(i)}, ends_at=t0 + 10) for i in range(10)]
+    )
+    due = await one(pg_store, send(clock, {"alertname": "Due"}, ends_at=t0 + 20))
+    await pg_store.apply_sends(
+        [send(clock, {"alertname": "Moved", "n": str(i)}, ends_at=t0 + 900) for i in range(10)]
+    )
+    clock.advance(30)
+    assert [r.id for r, _ in await pg_store.expire_due(3)] == [due.alert_id]
+    assert await pg_store.expire_due(3) == []
+
+
+async def test_postgres_repeats_change_no_index(fresh_pg_dsn, clock):
+    # A repeat moves counters and ends_at only: PostgreSQL can then write the new row
+    # version without index entries (a HOT update), about 3 times less work.
+    store = PostgresAlertStore(fresh_pg_dsn, clock=clock, pool_size=1)
+    await store.open()
+    labels = [{"alertname": "Storm", "n": str(i)} for i in range(20)]
+    await store.apply_sends([send(clock, lb, ends_at=clock.now() + 60) for lb in labels])
+    for _ in range(10):
+        clock.advance(15)
+        await store.apply_sends([send(clock, lb, ends_at=clock.now() + 60) for lb in labels])
+    await store.close()
+    conn = await asyncpg.connect(fresh_pg_dsn)
+    try:
+        stats = "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'alerts'"
+        for _ in range(200):  # a closed backend reports its statistics as it exits
+            updated, hot = await conn.fetchrow(stats)
+            if updated >= 200:
+                break
+            await asyncio.sleep(0.1)
+        # Before the sweep bound every one of them changed the ends_at index. A few still
+        # do when a transaction fills its page with new versions.
+        assert updated == 200 and hot >= 150
+    finally:
+        await conn.close()
+
+
+async def test_postgres_store_sees_what_another_process_changed(pg_store, pg_dsn, clock):
+    # The writing process plans from the records it wrote while their rows are unchanged;
+    # another process's writes must show through.
+    other = PostgresAlertStore(pg_dsn, clock=clock, pool_size=1)
+    await other.open()
+    try:
+
+        def packed(annotations: dict[str, str]) -> PackedSend:
+            return PackedSend.of(send(clock, {"alertname": "Shared"}, annotations=annotations))
+
+        [first] = await pg_store.apply_sends([packed({"s": "1"})])
+        await pg_store.apply_sends([packed({"s": "1"})])
+        [counted] = await other.apply_sends([packed({"s": "1"})])
+        assert counted.occurrences == 3
+        await other.transition("acme", first.alert_id, HumanAction.ACK, "bob", "")
+        assert await other.update_annotations("acme", first.alert_id, {"s": "edited"})
+        [seen] = await pg_store.apply_sends([packed({"s": "1"})])
+        assert (seen.status, seen.occurrences) == ("acknowledged", 4)
+        rec = await pg_store.get("acme", first.alert_id)
+        assert (rec.annotations, rec.acked_by) == ({"s": "1"}, "bob")
+    finally:
+        await other.close()
+
+
+async def test_postgres_migration_keeps_active_alerts_expiring(fresh_pg_dsn, clock):
+    # Alerts stored before the sweep bound (0009) existed are still resolved when due.
+    conn = await asyncpg.connect(fresh_pg_dsn)
+    try:
+        before = [m for m in migration_files() if m[0] < "0009"]
+        await migrate(conn, before)
+        t0 = clock.now()
+        await conn.execute(
+            "INSERT INTO alerts (tenant_id, id, fingerprint, status, severity, title, "
+            "description, source, labels, annotations, starts_at, ends_at, ends_at_explicit, "
+            "first_seen, last_seen, updated_at, occurrences, generator_url) VALUES ('acme', "
+            "'old', 'f0', 'firing', 'high', 'Old', '', 'prometheus', '{}', '{}', $1, $2, true, "
+            "$1, $1, $1, 1, '')",
+            t0, t0 + 10,
+        )  # fmt: skip
+    finally:
+        await conn.close()
+    store = PostgresAlertStore(fresh_pg_dsn, clock=clock, pool_size=1)
+    await store.open()
+    try:
+        clock.advance(20)
+        [(rec, _)] = await store.expire_due(10)
+        assert (rec.id, rec.status, rec.resolved_at) == ("old", "resolved", t0 + 10)
+    finally:
+        await store.close()
 
 
 # -- opening and closing ------------------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 
 from core_alerts.domain.errors import ConfigError
+from core_alerts.domain.lifecycle import COUNTER_FIELDS
 from core_alerts.store.rows import (
     ALERT_COLUMNS,
     DECISION_COLUMNS,
@@ -59,34 +60,58 @@ def insert_sql(table: str, spec: str, suffix: str = "") -> str:
 
 # A new (tenant, fingerprint) that another process inserted first is skipped, not an error:
 # the caller sees fewer RETURNING rows and retries the group, which then deduplicates.
-INSERT_ALERTS = insert_sql(
-    "alerts",
-    INSERT_COLUMNS,
-    "ON CONFLICT (tenant_id, fingerprint) DO NOTHING RETURNING seq, tenant_id, fingerprint",
+# A new row's sweep_at (0009_sweep_bound.sql) is its ends_at.
+_INSERT_NAMES = columns(INSERT_COLUMNS)
+INSERT_ALERTS = (
+    f"INSERT INTO alerts ({INSERT_COLUMNS}, sweep_at) SELECT u.*, u.ends_at "
+    f"FROM {_unnest(_INSERT_NAMES)} AS u({INSERT_COLUMNS}) "
+    "ON CONFLICT (tenant_id, fingerprint) DO NOTHING RETURNING seq, tenant_id, fingerprint"
 )
 INSERT_HISTORY = insert_sql("alert_history", HISTORY_COLUMNS)
 INSERT_DECISIONS = insert_sql("alert_decisions", DECISION_COLUMNS)
-_UPDATE_NAMES = [*columns(UPDATE_COLUMNS), "seq"]
-UPDATE_ALERTS = (
-    "UPDATE alerts AS a SET "
-    + ", ".join(f"{c} = u.{c}" for c in _UPDATE_NAMES[:-1])
-    + f" FROM {_unnest(_UPDATE_NAMES)} AS u({', '.join(_UPDATE_NAMES)}) WHERE a.seq = u.seq"
+
+
+def _update_sql(names: Sequence[str], sweep_at: str) -> str:
+    """UPDATE rows by seq from unnest arrays: `names` (then seq), and sweep_at's new value."""
+    keyed = [*names, "seq"]
+    sets = ", ".join(f"{c} = u.{c}" for c in names)
+    return (
+        f"UPDATE alerts AS a SET {sets}, sweep_at = {sweep_at} "
+        f"FROM {_unnest(keyed)} AS u({', '.join(keyed)}) WHERE a.seq = u.seq"
+    )
+
+
+# A full update moves sweep_at to ends_at. A repeat (COUNTER_FIELDS) moves it only down, so
+# it stays a lower bound of ends_at and usually keeps its value: no index changes.
+UPDATE_ALERTS = _update_sql(columns(UPDATE_COLUMNS), "u.ends_at")
+UPDATE_COUNTERS = _update_sql(
+    COUNTER_FIELDS,
+    "CASE WHEN a.sweep_at IS NULL OR u.ends_at < a.sweep_at THEN u.ends_at ELSE a.sweep_at END",
+)
+# An alert the sweep found before its (moved) ends_at: look again at its ends_at.
+RAISE_SWEEP = (
+    "UPDATE alerts AS a SET sweep_at = u.ends_at FROM unnest($1::bigint[], "
+    "$2::double precision[]) AS u(seq, ends_at) WHERE a.seq = u.seq"
 )
 
 
 SELECT_ALERTS = f"SELECT {ALERT_COLUMNS} FROM alerts"
+# Locks the stored rows of the keys and says which version each is (xmin: the transaction
+# that wrote it), so a process can reuse the records it wrote itself (store.py).
 # One unique-index probe per key (LATERAL), whatever the table statistics say: `= ANY($2)`
 # let the planner scan the whole tenant when statistics were stale. Keys arrive sorted, so
 # every writer locks rows in the same order and no deadlock cycle can form.
 LOCK_KEYS = (
-    f"SELECT a.* FROM unnest($2::text[]) WITH ORDINALITY AS k(fp, n), LATERAL "
-    f"({SELECT_ALERTS} WHERE tenant_id = $1 AND fingerprint = k.fp FOR UPDATE) a ORDER BY k.n"
+    "SELECT a.fingerprint, a.seq, a.xmin FROM unnest($2::text[]) WITH ORDINALITY AS k(fp, n), "
+    "LATERAL (SELECT fingerprint, seq, xmin FROM alerts WHERE tenant_id = $1 "
+    "AND fingerprint = k.fp FOR UPDATE) a ORDER BY k.n"
 )
+SELECT_BY_SEQ = f"{SELECT_ALERTS} WHERE seq = ANY($1::bigint[])"
 LOCK_BY_ID = f"{SELECT_ALERTS} WHERE tenant_id = $1 AND id = $2 FOR UPDATE"
 # SKIP LOCKED: several sweepers (processes) share the due rows instead of queueing on them.
 LOCK_DUE = (
-    f"{SELECT_ALERTS} WHERE status <> 'resolved' AND ends_at <= $1 "
-    "ORDER BY ends_at LIMIT $2 FOR UPDATE SKIP LOCKED"
+    f"{SELECT_ALERTS} WHERE status <> 'resolved' AND sweep_at <= $1 "
+    "ORDER BY sweep_at LIMIT $2 FOR UPDATE SKIP LOCKED"
 )
 _BY_ALERT = "WHERE tenant_id = $1 AND alert_id = $2 ORDER BY seq"
 HISTORY = f"SELECT {HISTORY_COLUMNS} FROM alert_history {_BY_ALERT}"

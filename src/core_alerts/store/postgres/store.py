@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequenc
 from typing import Any, ClassVar
 
 import asyncpg
+import msgspec
 import structlog
 
 from core_alerts.domain.clock import Clock, SystemClock
@@ -19,7 +20,14 @@ from core_alerts.domain.errors import (
     ValidationFailed,
 )
 from core_alerts.domain.ingest import IngestResult, IngestSend
-from core_alerts.domain.lifecycle import HumanAction, Key, apply_human_action, expire, plan_batch
+from core_alerts.domain.lifecycle import (
+    BatchPlan,
+    HumanAction,
+    Key,
+    apply_human_action,
+    expire,
+    plan_batch,
+)
 from core_alerts.domain.record import AlertRecord, Decision, Transition
 from core_alerts.store.filters import where_clause
 from core_alerts.store.groupcommit import GroupCommittedWrites, GroupCommitter
@@ -35,13 +43,17 @@ from core_alerts.store.postgres.schema import (
     LOCK_BY_ID,
     LOCK_DUE,
     LOCK_KEYS,
+    RAISE_SWEEP,
     SELECT_ALERTS,
+    SELECT_BY_SEQ,
     UPDATE_ALERTS,
+    UPDATE_COUNTERS,
     numbered,
     open_migrated_pool,
     transpose,
 )
 from core_alerts.store.rows import (
+    counter_params,
     decision_from_row,
     decision_params,
     encode_json,
@@ -55,6 +67,9 @@ from core_alerts.store.rows import (
 log = structlog.get_logger(__name__)
 
 _PING_TIMEOUT = 2.0
+_CACHE_LIMIT = 50_000  # records; past it the cache starts again (misses read the row)
+_XID_SPAN = 1 << 31  # a cached version older than this many transactions is not trusted
+_SWEEP_ROUNDS = 10  # candidate batches one expire_due may look at (see expire_due)
 
 # Connection loss, refused/too many connections, timeouts, server shutdown, and whatever else
 # the server refuses: nothing was committed, and the caller may retry later.
@@ -83,9 +98,17 @@ def _mapped(what: str) -> Iterator[None]:
 
 
 class PostgresAlertStore(GroupCommittedWrites):
-    """synchronous_commit stays on (the server default): an answered write is on disk."""
+    """synchronous_commit stays on (the server default): an answered write is on disk.
 
-    plans_from_digests: ClassVar[bool] = False
+    Each process remembers the records it wrote, with the transaction that wrote them. The
+    write path locks the rows of a group's keys and reads back only their versions (xmin);
+    a row still at the version this process wrote is planned from memory, with the content
+    digest it had (so packed repeats are counted without unpacking), and any other row is
+    read again. Another process's write, a human action or an operator's SQL all give the
+    row a new xmin, so the memory can be stale but never believed when it is.
+    """
+
+    plans_from_digests: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -108,8 +131,14 @@ class PostgresAlertStore(GroupCommittedWrites):
         self._pool: Any = None
         self._role = app_role
         self._wall = ""  # set at open: the statement that opens each transaction
+        self._wall_xid = ""  # the same, also giving the transaction's id
         self._growth = GrowthWatch(0)  # set at open, from the table's size
         self._analyzing: asyncio.Task[None] | None = None
+        self._cache: dict[Key, tuple[AlertRecord, int]] = {}
+        """Records as this process last committed them, with the writing transaction's id."""
+        self._cache_since = -1  # the transaction id when the cache was started
+        self._digests: dict[Key, bytes] = {}
+        """Content digests of cached records, where known (see plan_batch)."""
         self._committer: GroupCommitter[Sequence[IngestSend], list[IngestResult]] = GroupCommitter(
             self._write_group,
             size_of=len,
@@ -132,6 +161,7 @@ class PostgresAlertStore(GroupCommittedWrites):
                 role=self._role,
             )
         self._pool = pool
+        self._wall_xid = "SELECT txid_current(), " + self._wall.removeprefix("SELECT ")
         async with self._conn("read the size of the alerts table") as conn:
             rows = await conn.fetchval(
                 "SELECT reltuples FROM pg_class WHERE oid = 'alerts'::regclass"
@@ -174,11 +204,13 @@ class PostgresAlertStore(GroupCommittedWrites):
     async def _write_group(self, requests: list[Sequence[IngestSend]]) -> list[list[IngestResult]]:
         for attempt in (1, 2):
             try:
-                async with self._tx() as conn:
-                    results, inserted = await self._apply_group(conn, requests)
-                if self._growth.inserted(inserted):
+                async with self._conn("write") as conn, conn.transaction():
+                    xid = await conn.fetchval(self._wall_xid, "*")
+                    plan = await self._apply_group(conn, requests, xid)
+                self._absorb(plan, xid)
+                if self._growth.inserted(len(plan.inserts)):
                     self._analyze_soon()
-                return results
+                return plan.results
             except _InsertRace:
                 if attempt == 2:
                     raise StorageUnavailable(
@@ -187,11 +219,11 @@ class PostgresAlertStore(GroupCommittedWrites):
         raise AssertionError("unreachable")
 
     async def _apply_group(
-        self, conn: Any, requests: list[Sequence[IngestSend]]
-    ) -> tuple[list[list[IngestResult]], int]:
-        """Write one group; returns each request's results and how many alerts were new."""
+        self, conn: Any, requests: list[Sequence[IngestSend]], xid: int
+    ) -> BatchPlan:
         keys = {(s.tenant_id, s.fingerprint) for sends in requests for s in sends}
-        plan = plan_batch(await _lock_keys(conn, keys), requests, self._clock.now())
+        plan = plan_batch(await self._lock(conn, keys, xid), requests, self._clock.now(),
+                          self._digests)  # fmt: skip
         if plan.inserts:
             # Key order: writers that wait on each other's new rows wait in one order.
             new = [plan.inserts[k] for k in sorted(plan.inserts)]
@@ -200,10 +232,45 @@ class PostgresAlertStore(GroupCommittedWrites):
                 raise _InsertRace
             for seq, tenant_id, fingerprint in rows:
                 plan.inserts[(tenant_id, fingerprint)].seq = seq
-        await _update(conn, plan.updates.values())
+        counters = [counter_params(r) for r in plan.counter_only()]
+        if counters:
+            await conn.execute(UPDATE_COUNTERS, *transpose(counters))
+        await _update(conn, plan.full_updates())
         await _append(conn, INSERT_HISTORY, [history_params(t) for t in plan.transitions])
         await _append(conn, INSERT_DECISIONS, [decision_params(d) for d in plan.decisions])
-        return plan.results, len(plan.inserts)
+        return plan
+
+    async def _lock(self, conn: Any, keys: set[Key], xid: int) -> dict[Key, AlertRecord]:
+        """Lock the stored rows of `keys` and return their records, as copies: planning
+        changes them in place, and a failed group must leave the cache as it was."""
+        if xid - self._cache_since > _XID_SPAN:  # xmin has 32 bits: never compare across a wrap
+            self._cache, self._digests, self._cache_since = {}, {}, xid
+        cache, found, stale = self._cache, {}, []
+        for key, seq, xmin in await _lock_keys(conn, keys):
+            mine = cache.get(key)
+            if mine is not None and mine[1] & 0xFFFF_FFFF == xmin:
+                found[key] = msgspec.structs.replace(mine[0])
+            else:
+                stale.append(seq)
+                self._digests.pop(key, None)
+        if stale:
+            for row in await conn.fetch(SELECT_BY_SEQ, stale):
+                rec = record_from_row(row)
+                found[(rec.tenant_id, rec.fingerprint)] = rec
+        return found
+
+    def _absorb(self, plan: BatchPlan, xid: int) -> None:
+        """Remember the records and digests a group committed, as written by `xid`."""
+        if len(self._cache) > _CACHE_LIMIT:
+            self._cache, self._digests = {}, {}
+        cache, digests = self._cache, self._digests
+        for rec in plan.touched():
+            cache[(rec.tenant_id, rec.fingerprint)] = (rec, xid)
+        for key, digest in plan.digests.items():
+            if digest is None:
+                digests.pop(key, None)
+            else:
+                digests[key] = digest
 
     def _analyze_soon(self) -> None:
         """ANALYZE alerts in the background (see growth.py), one at a time."""
@@ -262,15 +329,32 @@ class PostgresAlertStore(GroupCommittedWrites):
             return await _delete_dependents(conn, tenant_id, [r[0] for r in rows])
 
     async def expire_due(self, limit: int) -> list[tuple[AlertRecord, Transition]]:
+        """Resolve up to `limit` alerts whose ends_at has passed.
+
+        Candidates come by sweep_at, a lower bound of ends_at; one found early (a repeat
+        moved its end) gets sweep_at = ends_at and is passed over. Up to _SWEEP_ROUNDS
+        batches are looked at, so early candidates cannot hide due ones for long.
+        """
         async with self._tx() as conn:
             now = self._clock.now()
-            changed = []
-            for row in await conn.fetch(LOCK_DUE, now, limit):
-                rec = record_from_row(row)
-                tr = expire(rec, now)
-                if tr is not None:
-                    changed.append((rec, tr))
-            await _update(conn, [rec for rec, _ in changed])
+            changed: list[tuple[AlertRecord, Transition]] = []
+            for _ in range(_SWEEP_ROUNDS):
+                rows = await conn.fetch(LOCK_DUE, now, limit - len(changed))
+                resolved, early = [], []
+                for row in rows:
+                    rec = record_from_row(row)
+                    tr = expire(rec, now)
+                    if tr is not None:
+                        resolved.append((rec, tr))
+                    else:
+                        early.append((rec.seq, rec.ends_at))
+                # Written at once: the next batch of this transaction must not find them.
+                await _update(conn, [rec for rec, _ in resolved])
+                if early:
+                    await conn.execute(RAISE_SWEEP, *transpose(early))
+                changed += resolved
+                if not early or len(changed) == limit:
+                    break
             await _append(conn, INSERT_HISTORY, [history_params(t) for _, t in changed])
             return changed
 
@@ -327,17 +411,18 @@ class PostgresAlertStore(GroupCommittedWrites):
         return [decision_from_row(r) for r in rows]
 
 
-async def _lock_keys(conn: Any, keys: set[Key]) -> dict[Key, AlertRecord]:
-    """Load and row-lock the stored alerts for these keys, one statement per tenant."""
+async def _lock_keys(conn: Any, keys: set[Key]) -> list[tuple[Key, int, int]]:
+    """Lock the stored rows for these keys, one statement per tenant: (key, seq, xmin)."""
     by_tenant: dict[str, list[str]] = {}
     for tenant_id, fingerprint in keys:
         by_tenant.setdefault(tenant_id, []).append(fingerprint)
-    found: dict[Key, AlertRecord] = {}
-    for tenant_id in sorted(by_tenant):
-        for row in await conn.fetch(LOCK_KEYS, tenant_id, sorted(by_tenant[tenant_id])):
-            rec = record_from_row(row)
-            found[(rec.tenant_id, rec.fingerprint)] = rec
-    return found
+    return [
+        ((tenant_id, fingerprint), seq, xmin)
+        for tenant_id in sorted(by_tenant)
+        for fingerprint, seq, xmin in await conn.fetch(
+            LOCK_KEYS, tenant_id, sorted(by_tenant[tenant_id])
+        )
+    ]
 
 
 async def _delete_dependents(conn: Any, tenant_id: str, ids: list[str]) -> int:

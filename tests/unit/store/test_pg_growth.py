@@ -1,4 +1,4 @@
-"""When the PostgreSQL store refreshes the planner's statistics of a growing table."""
+"""When the PostgreSQL store refreshes the planner's statistics of a new table."""
 
 from __future__ import annotations
 
@@ -15,17 +15,13 @@ def due_points(watch: GrowthWatch, batches: list[int]) -> list[int]:
     return due
 
 
-def test_a_new_table_is_analyzed_after_the_floor_then_at_each_doubling():
-    assert due_points(GrowthWatch(-1, floor=1000), [100] * 79) == [1000, 2000, 4000]
+def test_a_table_never_analyzed_is_analyzed_once_after_the_floor():
+    assert due_points(GrowthWatch(-1, floor=1000), [100] * 50) == [1000]
 
 
-def test_a_large_table_waits_until_it_has_doubled():
-    watch = GrowthWatch(50_000, floor=1000)
-    assert due_points(watch, [1000] * 49) == []
-    assert watch.inserted(1000) is True
+def test_a_small_table_is_analyzed_once_a_large_batch_passes_the_floor():
+    assert due_points(GrowthWatch(20, floor=1000), [10, 5000, 5000]) == [5010]
 
 
-def test_one_large_batch_counts_whole():
-    watch = GrowthWatch(0, floor=1000)
-    assert watch.inserted(5000) is True
-    assert due_points(watch, [1000] * 5) == [5000]  # the table now holds 5,000 rows
+def test_a_table_that_was_large_enough_is_left_to_autovacuum():
+    assert due_points(GrowthWatch(1000, floor=1000), [1000] * 10) == []

@@ -260,14 +260,18 @@ class PostgresAlertStore(GroupCommittedWrites):
         return found
 
     def _absorb(self, plan: BatchPlan, xid: int) -> None:
-        """Remember the records and digests a group committed, as written by `xid`."""
+        """Remember the records a group updated, as written by `xid`, and their digests.
+
+        New alerts are not remembered: most are never repeated when most sends are new, and
+        a repeated one is read once, at its first repeat.
+        """
         if len(self._cache) > _CACHE_LIMIT:
             self._cache, self._digests = {}, {}
         cache, digests = self._cache, self._digests
-        for rec in plan.touched():
-            cache[(rec.tenant_id, rec.fingerprint)] = (rec, xid)
+        for key, rec in plan.updates.items():
+            cache[key] = (rec, xid)
         for key, digest in plan.digests.items():
-            if digest is None:
+            if digest is None or key not in cache:
                 digests.pop(key, None)
             else:
                 digests[key] = digest

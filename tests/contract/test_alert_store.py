@@ -987,6 +987,29 @@ async def test_postgres_row_level_security_hides_other_tenants_rows(pg_store, pg
     assert (await store.query("beta", AlertQuery(limit=10))).items
 
 
+async def test_postgres_group_commits_write_as_the_service_role(fresh_pg_dsn, clock):
+    # The group commit opens its transaction and takes the role in one statement; a
+    # trigger notes who inserts, under which tenant setting.
+    store = PostgresAlertStore(fresh_pg_dsn, clock=clock, pool_size=1)
+    await store.open()
+    conn = await asyncpg.connect(fresh_pg_dsn)
+    try:
+        await conn.execute(
+            "CREATE TABLE seen (who text, tenant text); GRANT INSERT ON seen TO PUBLIC; "
+            "CREATE FUNCTION note_writer() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "INSERT INTO seen VALUES (current_user, current_setting('core_alerts.tenant', true)); "
+            "RETURN NEW; END $$; CREATE TRIGGER note_writer BEFORE INSERT ON alerts "
+            "FOR EACH ROW EXECUTE FUNCTION note_writer()"
+        )
+        await one(store, send(clock))
+        assert [tuple(r) for r in await conn.fetch("SELECT who, tenant FROM seen")] == [
+            ("core_alerts_app", "*")
+        ]
+    finally:
+        await conn.close()
+        await store.close()
+
+
 async def test_postgres_row_level_security_guards_the_audit_chains(pg_dsn, clock):
     from core_alerts.domain.audit import AuditDraft
     from core_alerts.store.postgres import PostgresAuditLog

@@ -37,7 +37,6 @@ from core_alerts.store.postgres.growth import GrowthWatch
 from core_alerts.store.postgres.schema import (
     DECISIONS,
     HISTORY,
-    INSERT_ALERTS,
     INSERT_DECISIONS,
     INSERT_HISTORY,
     LOCK_BY_ID,
@@ -47,7 +46,9 @@ from core_alerts.store.postgres.schema import (
     SELECT_ALERTS,
     SELECT_BY_SEQ,
     UPDATE_ALERTS,
-    UPDATE_COUNTERS,
+    WRITE_GROUP,
+    WRITE_WIDTHS,
+    begin_for_all_tenants,
     numbered,
     open_migrated_pool,
     transpose,
@@ -131,7 +132,7 @@ class PostgresAlertStore(GroupCommittedWrites):
         self._pool: Any = None
         self._role = app_role
         self._wall = ""  # set at open: the statement that opens each transaction
-        self._wall_xid = ""  # the same, also giving the transaction's id
+        self._begin_all = ""  # BEGIN and the same for a transaction across tenants
         self._growth = GrowthWatch(0)  # set at open, from the table's size
         self._analyzing: asyncio.Task[None] | None = None
         self._cache: dict[Key, tuple[AlertRecord, int]] = {}
@@ -161,7 +162,7 @@ class PostgresAlertStore(GroupCommittedWrites):
                 role=self._role,
             )
         self._pool = pool
-        self._wall_xid = "SELECT txid_current(), " + self._wall.removeprefix("SELECT ")
+        self._begin_all = begin_for_all_tenants(self._wall)
         async with self._conn("read the size of the alerts table") as conn:
             rows = await conn.fetchval(
                 "SELECT reltuples FROM pg_class WHERE oid = 'alerts'::regclass"
@@ -204,9 +205,15 @@ class PostgresAlertStore(GroupCommittedWrites):
     async def _write_group(self, requests: list[Sequence[IngestSend]]) -> list[list[IngestResult]]:
         for attempt in (1, 2):
             try:
-                async with self._conn("write") as conn, conn.transaction():
-                    xid = await conn.fetchval(self._wall_xid, "*")
-                    plan = await self._apply_group(conn, requests, xid)
+                async with self._conn("write") as conn:
+                    # BEGIN and COMMIT by hand: BEGIN goes with the wall statement.
+                    await conn.execute(self._begin_all)
+                    try:
+                        plan, xid = await self._apply_group(conn, requests)
+                        await conn.execute("COMMIT")
+                    except BaseException:
+                        await _roll_back(conn)
+                        raise
                 self._absorb(plan, xid)
                 if self._growth.inserted(len(plan.inserts)):
                     self._analyze_soon()
@@ -219,34 +226,41 @@ class PostgresAlertStore(GroupCommittedWrites):
         raise AssertionError("unreachable")
 
     async def _apply_group(
-        self, conn: Any, requests: list[Sequence[IngestSend]], xid: int
-    ) -> BatchPlan:
+        self, conn: Any, requests: list[Sequence[IngestSend]]
+    ) -> tuple[BatchPlan, int | None]:
+        """Plan and write one group; returns the plan and the transaction's id (None when
+        no stored row was locked, so nothing is updated)."""
         keys = {(s.tenant_id, s.fingerprint) for sends in requests for s in sends}
-        plan = plan_batch(await self._lock(conn, keys, xid), requests, self._clock.now(),
-                          self._digests)  # fmt: skip
-        if plan.inserts:
-            # Key order: writers that wait on each other's new rows wait in one order.
-            new = [plan.inserts[k] for k in sorted(plan.inserts)]
-            rows = await conn.fetch(INSERT_ALERTS, *transpose([insert_params(r) for r in new]))
-            if len(rows) < len(new):
-                raise _InsertRace
-            for seq, tenant_id, fingerprint in rows:
-                plan.inserts[(tenant_id, fingerprint)].seq = seq
-        counters = [counter_params(r) for r in plan.counter_only()]
-        if counters:
-            await conn.execute(UPDATE_COUNTERS, *transpose(counters))
-        await _update(conn, plan.full_updates())
-        await _append(conn, INSERT_HISTORY, [history_params(t) for t in plan.transitions])
-        await _append(conn, INSERT_DECISIONS, [decision_params(d) for d in plan.decisions])
-        return plan
+        found, xid = await self._lock(conn, keys)
+        plan = plan_batch(found, requests, self._clock.now(), self._digests)
+        # Key order: writers that wait on each other's new rows wait in one order.
+        new = [plan.inserts[k] for k in sorted(plan.inserts)]
+        parts = (
+            [insert_params(r) for r in new],
+            [counter_params(r) for r in plan.counter_only()],
+            [update_params(r) for r in plan.full_updates()],
+            [history_params(t) for t in plan.transitions],
+            [decision_params(d) for d in plan.decisions],
+        )
+        params = [col for rows, width in zip(parts, WRITE_WIDTHS, strict=True)
+                  for col in (transpose(rows) if rows else [[]] * width)]  # fmt: skip
+        rows = await conn.fetch(WRITE_GROUP, *params)
+        if len(rows) < len(new):
+            raise _InsertRace
+        for seq, tenant_id, fingerprint in rows:
+            plan.inserts[(tenant_id, fingerprint)].seq = seq
+        return plan, xid
 
-    async def _lock(self, conn: Any, keys: set[Key], xid: int) -> dict[Key, AlertRecord]:
-        """Lock the stored rows of `keys` and return their records, as copies: planning
-        changes them in place, and a failed group must leave the cache as it was."""
-        if xid - self._cache_since > _XID_SPAN:  # xmin has 32 bits: never compare across a wrap
+    async def _lock(self, conn: Any, keys: set[Key]) -> tuple[dict[Key, AlertRecord], int | None]:
+        """Lock the stored rows of `keys`; returns their records, as copies (planning changes
+        them in place, and a failed group must leave the cache as it was), and the locking
+        transaction's id (None when no row was found)."""
+        locked, xid = await _lock_keys(conn, keys)
+        if xid is not None and xid - self._cache_since > _XID_SPAN:
+            # xmin has 32 bits: never compare across a wrap
             self._cache, self._digests, self._cache_since = {}, {}, xid
         cache, found, stale = self._cache, {}, []
-        for key, seq, xmin in await _lock_keys(conn, keys):
+        for key, seq, xmin in locked:
             mine = cache.get(key)
             if mine is not None and mine[1] & 0xFFFF_FFFF == xmin:
                 found[key] = msgspec.structs.replace(mine[0])
@@ -257,9 +271,9 @@ class PostgresAlertStore(GroupCommittedWrites):
             for row in await conn.fetch(SELECT_BY_SEQ, stale):
                 rec = record_from_row(row)
                 found[(rec.tenant_id, rec.fingerprint)] = rec
-        return found
+        return found, xid
 
-    def _absorb(self, plan: BatchPlan, xid: int) -> None:
+    def _absorb(self, plan: BatchPlan, xid: int | None) -> None:
         """Remember the records a group updated, as written by `xid`, and their digests.
 
         New alerts are not remembered: most are never repeated when most sends are new, and
@@ -268,8 +282,9 @@ class PostgresAlertStore(GroupCommittedWrites):
         if len(self._cache) > _CACHE_LIMIT:
             self._cache, self._digests = {}, {}
         cache, digests = self._cache, self._digests
-        for key, rec in plan.updates.items():
-            cache[key] = (rec, xid)
+        if xid is not None:  # else nothing was updated
+            for key, rec in plan.updates.items():
+                cache[key] = (rec, xid)
         for key, digest in plan.digests.items():
             if digest is None or key not in cache:
                 digests.pop(key, None)
@@ -415,18 +430,27 @@ class PostgresAlertStore(GroupCommittedWrites):
         return [decision_from_row(r) for r in rows]
 
 
-async def _lock_keys(conn: Any, keys: set[Key]) -> list[tuple[Key, int, int]]:
-    """Lock the stored rows for these keys, one statement per tenant: (key, seq, xmin)."""
+async def _lock_keys(conn: Any, keys: set[Key]) -> tuple[list[tuple[Key, int, int]], int | None]:
+    """Lock the stored rows for these keys, one statement per tenant: (key, seq, xmin) of
+    each, and the transaction's id (None when no row was found)."""
     by_tenant: dict[str, list[str]] = {}
     for tenant_id, fingerprint in keys:
         by_tenant.setdefault(tenant_id, []).append(fingerprint)
-    return [
-        ((tenant_id, fingerprint), seq, xmin)
-        for tenant_id in sorted(by_tenant)
-        for fingerprint, seq, xmin in await conn.fetch(
-            LOCK_KEYS, tenant_id, sorted(by_tenant[tenant_id])
-        )
-    ]
+    locked: list[tuple[Key, int, int]] = []
+    xid = None
+    for tenant_id in sorted(by_tenant):
+        rows = await conn.fetch(LOCK_KEYS, tenant_id, sorted(by_tenant[tenant_id]))
+        locked += [((tenant_id, fingerprint), seq, xmin) for fingerprint, seq, xmin, _ in rows]
+        if rows:
+            xid = rows[0][3]
+    return locked, xid
+
+
+async def _roll_back(conn: Any) -> None:
+    """End a failed transaction; a connection that cannot is reset by the pool."""
+    if conn.is_in_transaction():
+        with contextlib.suppress(*_UNAVAILABLE):
+            await conn.execute("ROLLBACK")
 
 
 async def _delete_dependents(conn: Any, tenant_id: str, ids: list[str]) -> int:

@@ -646,6 +646,25 @@ async def test_postgres_store_sees_what_another_process_changed(pg_store, pg_dsn
         await other.close()
 
 
+async def test_postgres_repeat_of_an_alert_another_process_deleted_creates_it(
+    pg_store, pg_dsn, clock
+):
+    other = PostgresAlertStore(pg_dsn, clock=clock, pool_size=1)
+    await other.open()
+    try:
+        first = await one(pg_store, send(clock))
+        await one(pg_store, send(clock))  # now planned from memory
+        assert await other.delete_alerts("acme", [first.alert_id]) == 1
+        again = await one(pg_store, send(clock))
+        assert (again.outcome, again.occurrences) == (IngestOutcome.CREATED, 1)
+        assert again.alert_id != first.alert_id
+        assert [r.id for r in (await pg_store.query("acme", AlertQuery())).items] == [
+            again.alert_id
+        ]
+    finally:
+        await other.close()
+
+
 async def test_postgres_migration_keeps_active_alerts_expiring(fresh_pg_dsn, clock):
     # Alerts stored before the sweep bound (0009) existed are still resolved when due.
     conn = await asyncpg.connect(fresh_pg_dsn)

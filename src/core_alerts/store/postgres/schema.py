@@ -32,6 +32,7 @@ MIGRATION_LOCK = 0x636F_7265_616C_7274  # "corealrt"
 # Array types for unnest(): one parameter per column, so a batch is one statement.
 COLUMN_TYPES = {
     "seq": "bigint",
+    "xmin": "bigint",
     "labels": "jsonb",
     "annotations": "jsonb",
     "details": "jsonb",
@@ -70,13 +71,18 @@ def _insert_alerts_sql(first: int = 1) -> str:
     )
 
 
-def _update_sql(names: Sequence[str], sweep_at: str, first: int = 1) -> str:
-    """UPDATE rows by seq from unnest arrays: `names` (then seq), and sweep_at's new value."""
-    keyed = [*names, "seq"]
+def _update_sql(names: Sequence[str], sweep_at: str, first: int = 1, checked: bool = False) -> str:
+    """UPDATE rows by seq from unnest arrays: `names` (then seq), and sweep_at's new value.
+
+    `checked`: one more array, the xmin each row is expected to have; a row that has
+    another is left alone and not returned (the caller counts the rows returned).
+    """
+    keyed = [*names, "seq", *(["xmin"] if checked else [])]
     sets = ", ".join(f"{c} = u.{c}" for c in names)
+    check = " AND a.xmin::text::bigint = u.xmin RETURNING 1" if checked else ""
     return (
         f"UPDATE alerts AS a SET {sets}, sweep_at = {sweep_at} "
-        f"FROM {_unnest(keyed, first)} AS u({', '.join(keyed)}) WHERE a.seq = u.seq"
+        f"FROM {_unnest(keyed, first)} AS u({', '.join(keyed)}) WHERE a.seq = u.seq{check}"
     )
 
 
@@ -97,12 +103,14 @@ RAISE_SWEEP = (
 
 # Every write of a group commit in one statement (one round trip; on this 2-core machine a
 # round trip to a busy server took 0.4-0.7 ms, more than planning 200 sends). Its parts are
-# disjoint: new rows, counter-only updates, full updates, history, decisions; an empty part
-# gets empty arrays. It returns the new rows (seq, tenant_id, fingerprint).
+# disjoint: new rows, counter-only updates, full updates (both checked against the xmin
+# the plan assumed), history, decisions; an empty part gets empty arrays. It returns one
+# row: the transaction's id, how many rows the updates changed, and the new rows' seq,
+# tenant_id and fingerprint as three arrays.
 WRITE_WIDTHS = (
     len(columns(INSERT_COLUMNS)),
-    len(COUNTER_FIELDS) + 1,
-    len(columns(UPDATE_COLUMNS)) + 1,
+    len(COUNTER_FIELDS) + 2,
+    len(columns(UPDATE_COLUMNS)) + 2,
     len(columns(HISTORY_COLUMNS)),
     len(columns(DECISION_COLUMNS)),
 )
@@ -111,13 +119,15 @@ WRITE_WIDTHS = (
 
 def _write_group_sql() -> str:
     starts = list(itertools.accumulate((1, *WRITE_WIDTHS[:-1])))
+    counters = _update_sql(COUNTER_FIELDS, _COUNTER_SWEEP, starts[1], checked=True)
+    full = _update_sql(columns(UPDATE_COLUMNS), _FULL_SWEEP, starts[2], checked=True)
     return (
-        f"WITH ins AS ({_insert_alerts_sql(starts[0])}), "
-        f"cnt AS ({_update_sql(COUNTER_FIELDS, _COUNTER_SWEEP, starts[1])}), "
-        f"upd AS ({_update_sql(columns(UPDATE_COLUMNS), _FULL_SWEEP, starts[2])}), "
+        f"WITH ins AS ({_insert_alerts_sql(starts[0])}), cnt AS ({counters}), upd AS ({full}), "
         f"his AS ({insert_sql('alert_history', HISTORY_COLUMNS, first=starts[3])}), "
         f"dec AS ({insert_sql('alert_decisions', DECISION_COLUMNS, first=starts[4])}) "
-        "SELECT seq, tenant_id, fingerprint FROM ins"
+        "SELECT txid_current(), (SELECT count(*) FROM cnt) + (SELECT count(*) FROM upd), "
+        "ARRAY(SELECT seq FROM ins), ARRAY(SELECT tenant_id FROM ins), "
+        "ARRAY(SELECT fingerprint FROM ins)"
     )
 
 
@@ -126,13 +136,12 @@ WRITE_GROUP = _write_group_sql()
 
 SELECT_ALERTS = f"SELECT {ALERT_COLUMNS} FROM alerts"
 # Locks the stored rows of the keys and says which version each is (xmin: the transaction
-# that wrote it), so a process can reuse the records it wrote itself (store.py), and the id
-# of the locking transaction (the xmin of what it writes).
+# that wrote it), so a process can reuse the records it wrote itself (store.py).
 # One unique-index probe per key (LATERAL), whatever the table statistics say: `= ANY($2)`
 # let the planner scan the whole tenant when statistics were stale. Keys arrive sorted, so
 # every writer locks rows in the same order and no deadlock cycle can form.
 LOCK_KEYS = (
-    "SELECT a.fingerprint, a.seq, a.xmin, txid_current() "
+    "SELECT a.fingerprint, a.seq, a.xmin::text::bigint "
     "FROM unnest($2::text[]) WITH ORDINALITY AS k(fp, n), "
     "LATERAL (SELECT fingerprint, seq, xmin FROM alerts WHERE tenant_id = $1 "
     "AND fingerprint = k.fp FOR UPDATE) a ORDER BY k.n"

@@ -82,6 +82,11 @@ class _InsertRace(Exception):
     """Another process inserted one of our new fingerprints first; redo the group."""
 
 
+class _Stale(Exception):
+    """A row the group planned from memory was changed by another writer; redo the group
+    with every row locked and read."""
+
+
 @contextlib.contextmanager
 def _mapped(what: str) -> Iterator[None]:
     """Translate asyncpg and socket errors into the domain's errors."""
@@ -137,7 +142,9 @@ class PostgresAlertStore(GroupCommittedWrites):
         self._analyzing: asyncio.Task[None] | None = None
         self._cache: dict[Key, tuple[AlertRecord, int]] = {}
         """Records as this process last committed them, with the writing transaction's id."""
-        self._cache_since = -1  # the transaction id when the cache was started
+        self._oldest_used = 0
+        """Id of the oldest write a group planned from (xmin has 32 bits: the group is redone
+        when its own id is 2^31 or more past it)."""
         self._digests: dict[Key, bytes] = {}
         """Content digests of cached records, where known (see plan_batch)."""
         self._committer: GroupCommitter[Sequence[IngestSend], list[IngestResult]] = GroupCommitter(
@@ -203,67 +210,90 @@ class PostgresAlertStore(GroupCommittedWrites):
     # -- the write path (apply_sends, pending_writes: GroupCommittedWrites) --------------
 
     async def _write_group(self, requests: list[Sequence[IngestSend]]) -> list[list[IngestResult]]:
-        for attempt in (1, 2):
+        lock_all = False
+        for attempt in (1, 2, 3):
             try:
                 async with self._conn("write") as conn:
                     # BEGIN and COMMIT by hand: BEGIN goes with the wall statement.
                     await conn.execute(self._begin_all)
                     try:
-                        plan, xid = await self._apply_group(conn, requests)
+                        plan, xid = await self._apply_group(conn, requests, lock_all)
                         await conn.execute("COMMIT")
-                    except BaseException:
+                    except BaseException as exc:
                         await _roll_back(conn)
+                        if isinstance(exc, asyncpg.DeadlockDetectedError):
+                            raise _Stale from None  # unlocked rows met another writer
                         raise
                 self._absorb(plan, xid)
                 if self._growth.inserted(len(plan.inserts)):
                     self._analyze_soon()
                 return plan.results
+            except _Stale:
+                lock_all = True
             except _InsertRace:
-                if attempt == 2:
+                if attempt == 3:
                     raise StorageUnavailable(
                         "concurrent writers keep creating the same alerts; retry", retry_after=1
                     ) from None
-        raise AssertionError("unreachable")
+        raise StorageUnavailable("concurrent writers keep changing the same alerts; retry",
+                                 retry_after=1)  # fmt: skip
 
     async def _apply_group(
-        self, conn: Any, requests: list[Sequence[IngestSend]]
-    ) -> tuple[BatchPlan, int | None]:
-        """Plan and write one group; returns the plan and the transaction's id (None when
-        no stored row was locked, so nothing is updated)."""
+        self, conn: Any, requests: list[Sequence[IngestSend]], lock_all: bool
+    ) -> tuple[BatchPlan, int]:
+        """Plan and write one group; returns the plan and the transaction's id."""
         keys = {(s.tenant_id, s.fingerprint) for sends in requests for s in sends}
-        found, xid = await self._lock(conn, keys)
+        found, expected = await self._read(conn, keys, lock_all)
         plan = plan_batch(found, requests, self._clock.now(), self._digests)
         # Key order: writers that wait on each other's new rows wait in one order.
         new = [plan.inserts[k] for k in sorted(plan.inserts)]
+        counters, full = plan.counter_only(), plan.full_updates()
         parts = (
             [insert_params(r) for r in new],
-            [counter_params(r) for r in plan.counter_only()],
-            [update_params(r) for r in plan.full_updates()],
+            [(*counter_params(r), expected[r.tenant_id, r.fingerprint]) for r in counters],
+            [(*update_params(r), expected[r.tenant_id, r.fingerprint]) for r in full],
             [history_params(t) for t in plan.transitions],
             [decision_params(d) for d in plan.decisions],
         )
         params = [col for rows, width in zip(parts, WRITE_WIDTHS, strict=True)
                   for col in (transpose(rows) if rows else [[]] * width)]  # fmt: skip
-        rows = await conn.fetch(WRITE_GROUP, *params)
-        if len(rows) < len(new):
+        xid, updated, seqs, tenants, fingerprints = await conn.fetchrow(WRITE_GROUP, *params)
+        if updated < len(counters) + len(full) or xid - self._oldest_used >= _XID_SPAN:
+            raise _Stale  # a row changed since this process wrote it (or might have)
+        if len(seqs) < len(new):
             raise _InsertRace
-        for seq, tenant_id, fingerprint in rows:
+        for seq, tenant_id, fingerprint in zip(seqs, tenants, fingerprints, strict=True):
             plan.inserts[(tenant_id, fingerprint)].seq = seq
         return plan, xid
 
-    async def _lock(self, conn: Any, keys: set[Key]) -> tuple[dict[Key, AlertRecord], int | None]:
-        """Lock the stored rows of `keys`; returns their records, as copies (planning changes
-        them in place, and a failed group must leave the cache as it was), and the locking
-        transaction's id (None when no row was found)."""
-        locked, xid = await _lock_keys(conn, keys)
-        if xid is not None and xid - self._cache_since > _XID_SPAN:
-            # xmin has 32 bits: never compare across a wrap
-            self._cache, self._digests, self._cache_since = {}, {}, xid
-        cache, found, stale = self._cache, {}, []
-        for key, seq, xmin in locked:
+    async def _read(
+        self, conn: Any, keys: set[Key], lock_all: bool
+    ) -> tuple[dict[Key, AlertRecord], dict[Key, int]]:
+        """The stored records of `keys`, as copies (planning changes them in place, and a
+        failed group must leave the cache as it was), and the xmin each row must still have
+        when the group writes it.
+
+        A key this process remembers is not read at all: the write checks that its row is
+        still the version this process wrote. The others are locked (all of them with
+        `lock_all`, after such a check failed) and read where the memory is stale.
+        """
+        cache, found, expected, unknown = self._cache, {}, {}, []
+        self._oldest_used = 1 << 63
+        for key in keys:
+            mine = None if lock_all else cache.get(key)
+            if mine is None:
+                unknown.append(key)
+            else:
+                found[key] = msgspec.structs.replace(mine[0])
+                expected[key] = mine[1] & 0xFFFF_FFFF
+                self._oldest_used = min(self._oldest_used, mine[1])
+        stale = []
+        for key, seq, xmin in await _lock_keys(conn, unknown):
+            expected[key] = xmin
             mine = cache.get(key)
             if mine is not None and mine[1] & 0xFFFF_FFFF == xmin:
                 found[key] = msgspec.structs.replace(mine[0])
+                self._oldest_used = min(self._oldest_used, mine[1])
             else:
                 stale.append(seq)
                 self._digests.pop(key, None)
@@ -271,9 +301,9 @@ class PostgresAlertStore(GroupCommittedWrites):
             for row in await conn.fetch(SELECT_BY_SEQ, stale):
                 rec = record_from_row(row)
                 found[(rec.tenant_id, rec.fingerprint)] = rec
-        return found, xid
+        return found, expected
 
-    def _absorb(self, plan: BatchPlan, xid: int | None) -> None:
+    def _absorb(self, plan: BatchPlan, xid: int) -> None:
         """Remember the records a group updated, as written by `xid`, and their digests.
 
         New alerts are not remembered: most are never repeated when most sends are new, and
@@ -282,9 +312,8 @@ class PostgresAlertStore(GroupCommittedWrites):
         if len(self._cache) > _CACHE_LIMIT:
             self._cache, self._digests = {}, {}
         cache, digests = self._cache, self._digests
-        if xid is not None:  # else nothing was updated
-            for key, rec in plan.updates.items():
-                cache[key] = (rec, xid)
+        for key, rec in plan.updates.items():
+            cache[key] = (rec, xid)
         for key, digest in plan.digests.items():
             if digest is None or key not in cache:
                 digests.pop(key, None)
@@ -430,20 +459,18 @@ class PostgresAlertStore(GroupCommittedWrites):
         return [decision_from_row(r) for r in rows]
 
 
-async def _lock_keys(conn: Any, keys: set[Key]) -> tuple[list[tuple[Key, int, int]], int | None]:
-    """Lock the stored rows for these keys, one statement per tenant: (key, seq, xmin) of
-    each, and the transaction's id (None when no row was found)."""
+async def _lock_keys(conn: Any, keys: Iterable[Key]) -> list[tuple[Key, int, int]]:
+    """Lock the stored rows for these keys, one statement per tenant: (key, seq, xmin)."""
     by_tenant: dict[str, list[str]] = {}
     for tenant_id, fingerprint in keys:
         by_tenant.setdefault(tenant_id, []).append(fingerprint)
-    locked: list[tuple[Key, int, int]] = []
-    xid = None
-    for tenant_id in sorted(by_tenant):
-        rows = await conn.fetch(LOCK_KEYS, tenant_id, sorted(by_tenant[tenant_id]))
-        locked += [((tenant_id, fingerprint), seq, xmin) for fingerprint, seq, xmin, _ in rows]
-        if rows:
-            xid = rows[0][3]
-    return locked, xid
+    return [
+        ((tenant_id, fingerprint), seq, xmin)
+        for tenant_id in sorted(by_tenant)
+        for fingerprint, seq, xmin in await conn.fetch(
+            LOCK_KEYS, tenant_id, sorted(by_tenant[tenant_id])
+        )
+    ]
 
 
 async def _roll_back(conn: Any) -> None:

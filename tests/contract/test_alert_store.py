@@ -665,6 +665,36 @@ async def test_postgres_repeat_of_an_alert_another_process_deleted_creates_it(
         await other.close()
 
 
+async def test_postgres_two_processes_repeating_the_same_alerts_lose_no_count(
+    pg_store, pg_dsn, clock
+):
+    # Both plan from memory without locks; each sees the other's writes through xmin and
+    # redoes its group with locks (also after a deadlock: one sends in reverse order).
+    other = PostgresAlertStore(pg_dsn, clock=clock, pool_size=2)
+    await other.open()
+    try:
+        labels = [{"alertname": "Shared", "n": str(i)} for i in range(30)]
+        await pg_store.apply_sends([send(clock, lb) for lb in labels])
+        forward = [send(clock, lb) for lb in labels]
+
+        async def repeat(store: AlertStore, sends: list[NormalizedAlert]) -> list[Any]:
+            answers: list[Any] = []
+            for _ in range(15):  # one request at a time: one group each
+                try:
+                    answers.append(await store.apply_sends(sends))
+                except StorageUnavailable as exc:  # "retry later": allowed, counted out
+                    answers.append(exc)
+            return answers
+
+        runs = await asyncio.gather(repeat(pg_store, forward), repeat(other, forward[::-1]))
+        answers = [a for run in runs for a in run]
+        counted = 1 + sum(not isinstance(a, StorageUnavailable) for a in answers)
+        items = (await pg_store.query("acme", AlertQuery(limit=100))).items
+        assert len(items) == 30 and {r.occurrences for r in items} == {counted}
+    finally:
+        await other.close()
+
+
 async def test_postgres_migration_keeps_active_alerts_expiring(fresh_pg_dsn, clock):
     # Alerts stored before the sweep bound (0009) existed are still resolved when due.
     conn = await asyncpg.connect(fresh_pg_dsn)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import operator
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
@@ -71,6 +72,7 @@ _PING_TIMEOUT = 2.0
 _CACHE_LIMIT = 50_000  # records; past it the cache starts again (misses read the row)
 _XID_SPAN = 1 << 31  # a cached version older than this many transactions is not trusted
 _SWEEP_ROUNDS = 10  # candidate batches one expire_due may look at (see expire_due)
+_by_key = operator.attrgetter("tenant_id", "fingerprint")
 
 # Connection loss, refused/too many connections, timeouts, server shutdown, and whatever else
 # the server refuses: nothing was committed, and the caller may retry later.
@@ -245,9 +247,10 @@ class PostgresAlertStore(GroupCommittedWrites):
         keys = {(s.tenant_id, s.fingerprint) for sends in requests for s in sends}
         found, expected = await self._read(conn, keys, lock_all)
         plan = plan_batch(found, requests, self._clock.now(), self._digests)
-        # Key order: writers that wait on each other's new rows wait in one order.
+        # Key order: writers that wait on each other's rows wait in one order.
         new = [plan.inserts[k] for k in sorted(plan.inserts)]
-        counters, full = plan.counter_only(), plan.full_updates()
+        counters = sorted(plan.counter_only(), key=_by_key)
+        full = sorted(plan.full_updates(), key=_by_key)
         parts = (
             [insert_params(r) for r in new],
             [(*counter_params(r), expected[r.tenant_id, r.fingerprint]) for r in counters],

@@ -527,6 +527,32 @@ async def test_committed_write_survives_close_and_reopen(store, make_store, cloc
     assert [h.actor for h in history] == ["source", "alice"]
 
 
+async def test_a_new_process_counts_sends_for_alerts_stored_before_it(store, make_store, clock):
+    # The store of a new process has seen none of the stored alerts: a repeat, an
+    # acknowledgement and a resolve must still find them (none is created again).
+    fired = await one(store, send(clock, {"alertname": "Fired"}))
+    acked = await one(store, send(clock, {"alertname": "Acked"}))
+    resolved = await one(store, send(clock, {"alertname": "Resolved"}))
+    await store.close()
+    later = make_store()
+    await later.open()
+    try:
+        clock.advance(10)
+        results = [
+            await one(later, send(clock, {"alertname": "Acked"}, action=SendAction.ACK)),
+            await one(later, send(clock, {"alertname": "Fired"})),
+            await one(later, send(clock, {"alertname": "Resolved"}, action=SendAction.RESOLVE)),
+        ]
+        assert [(r.alert_id, r.outcome) for r in results] == [
+            (acked.alert_id, IngestOutcome.ACKNOWLEDGED),
+            (fired.alert_id, IngestOutcome.DEDUPLICATED),
+            (resolved.alert_id, IngestOutcome.RESOLVED),
+        ]
+        assert len((await later.query("acme", AlertQuery())).items) == 3
+    finally:
+        await later.close()
+
+
 # -- PostgreSQL only: what has no SQLite counterpart ------------------------------------
 
 

@@ -20,7 +20,7 @@ from core_alerts.domain.errors import (
     StorageUnavailable,
     ValidationFailed,
 )
-from core_alerts.domain.ingest import IngestResult, IngestSend
+from core_alerts.domain.ingest import IngestResult, IngestSend, SendAction
 from core_alerts.domain.lifecycle import (
     BatchPlan,
     HumanAction,
@@ -70,6 +70,7 @@ log = structlog.get_logger(__name__)
 
 _PING_TIMEOUT = 2.0
 _CACHE_LIMIT = 50_000  # records; past it the cache starts again (misses read the row)
+_KNOWN_LIMIT = 200_000  # keys known to be stored (about 150 bytes each); then start again
 _XID_SPAN = 1 << 31  # a cached version older than this many transactions is not trusted
 _SWEEP_ROUNDS = 10  # candidate batches one expire_due may look at (see expire_due)
 _by_key = operator.attrgetter("tenant_id", "fingerprint")
@@ -149,6 +150,8 @@ class PostgresAlertStore(GroupCommittedWrites):
         when its own id is 2^31 or more past it)."""
         self._digests: dict[Key, bytes] = {}
         """Content digests of cached records, where known (see plan_batch)."""
+        self._known: dict[Key, None] = {}
+        """Keys this process has seen stored (a key it has not is taken for a new alert)."""
         self._committer: GroupCommitter[Sequence[IngestSend], list[IngestResult]] = GroupCommitter(
             self._write_group,
             size_of=len,
@@ -213,7 +216,7 @@ class PostgresAlertStore(GroupCommittedWrites):
 
     async def _write_group(self, requests: list[Sequence[IngestSend]]) -> list[list[IngestResult]]:
         lock_all = False
-        for attempt in (1, 2, 3):
+        for _attempt in range(3):
             try:
                 async with self._conn("write") as conn:
                     # BEGIN and COMMIT by hand: BEGIN goes with the wall statement.
@@ -230,13 +233,8 @@ class PostgresAlertStore(GroupCommittedWrites):
                 if self._growth.inserted(len(plan.inserts)):
                     self._analyze_soon()
                 return plan.results
-            except _Stale:
+            except (_Stale, _InsertRace):
                 lock_all = True
-            except _InsertRace:
-                if attempt == 3:
-                    raise StorageUnavailable(
-                        "concurrent writers keep creating the same alerts; retry", retry_after=1
-                    ) from None
         raise StorageUnavailable("concurrent writers keep changing the same alerts; retry",
                                  retry_after=1)  # fmt: skip
 
@@ -245,7 +243,15 @@ class PostgresAlertStore(GroupCommittedWrites):
     ) -> tuple[BatchPlan, int]:
         """Plan and write one group; returns the plan and the transaction's id."""
         keys = {(s.tenant_id, s.fingerprint) for sends in requests for s in sends}
-        found, expected = await self._read(conn, keys, lock_all)
+        # An acknowledgement or a resolve of an alert not stored does not insert it, so no
+        # conflict would show that it is stored after all: such keys are always looked up.
+        look_up = {
+            (s.tenant_id, s.fingerprint)
+            for sends in requests
+            for s in sends
+            if s.action is not SendAction.FIRE
+        }
+        found, expected = await self._read(conn, keys, look_up if not lock_all else keys)
         plan = plan_batch(found, requests, self._clock.now(), self._digests)
         # Key order: writers that wait on each other's rows wait in one order.
         new = [plan.inserts[k] for k in sorted(plan.inserts)]
@@ -270,28 +276,31 @@ class PostgresAlertStore(GroupCommittedWrites):
         return plan, xid
 
     async def _read(
-        self, conn: Any, keys: set[Key], lock_all: bool
+        self, conn: Any, keys: set[Key], look_up: set[Key]
     ) -> tuple[dict[Key, AlertRecord], dict[Key, int]]:
         """The stored records of `keys`, as copies (planning changes them in place, and a
         failed group must leave the cache as it was), and the xmin each row must still have
         when the group writes it.
 
-        A key this process remembers is not read at all: the write checks that its row is
-        still the version this process wrote. The others are locked (all of them with
-        `lock_all`, after such a check failed) and read where the memory is stale.
+        A key this process updated is not read: the write checks that its row is still the
+        version this process wrote. A key it has never seen stored is taken for a new alert
+        unless it is in `look_up`: its insert then finds out if it was stored after all.
+        The others are locked and read where memory is stale. After a failed check, the
+        group is redone with every key in `look_up`.
         """
-        cache, found, expected, unknown = self._cache, {}, {}, []
+        cache, known = self._cache, self._known
+        found, expected, locked = {}, {}, []
         self._oldest_used = 1 << 63
         for key in keys:
-            mine = None if lock_all else cache.get(key)
-            if mine is None:
-                unknown.append(key)
-            else:
+            mine = cache.get(key)
+            if key in look_up or (mine is None and key in known):
+                locked.append(key)
+            elif mine is not None:
                 found[key] = msgspec.structs.replace(mine[0])
                 expected[key] = mine[1] & 0xFFFF_FFFF
                 self._oldest_used = min(self._oldest_used, mine[1])
         stale = []
-        for key, seq, xmin in await _lock_keys(conn, unknown):
+        for key, seq, xmin in await _lock_keys(conn, locked):
             expected[key] = xmin
             mine = cache.get(key)
             if mine is not None and mine[1] & 0xFFFF_FFFF == xmin:
@@ -304,6 +313,7 @@ class PostgresAlertStore(GroupCommittedWrites):
             for row in await conn.fetch(SELECT_BY_SEQ, stale):
                 rec = record_from_row(row)
                 found[(rec.tenant_id, rec.fingerprint)] = rec
+        known.update(dict.fromkeys(expected))
         return found, expected
 
     def _absorb(self, plan: BatchPlan, xid: int) -> None:
@@ -314,6 +324,9 @@ class PostgresAlertStore(GroupCommittedWrites):
         """
         if len(self._cache) > _CACHE_LIMIT:
             self._cache, self._digests = {}, {}
+        if len(self._known) > _KNOWN_LIMIT:
+            self._known = {}
+        self._known.update(dict.fromkeys(plan.inserts))
         cache, digests = self._cache, self._digests
         for key, rec in plan.updates.items():
             cache[key] = (rec, xid)

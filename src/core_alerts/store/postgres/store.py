@@ -145,9 +145,6 @@ class PostgresAlertStore(GroupCommittedWrites):
         self._analyzing: asyncio.Task[None] | None = None
         self._cache: dict[Key, tuple[AlertRecord, int]] = {}
         """Records as this process last committed them, with the writing transaction's id."""
-        self._oldest_used = 0
-        """Id of the oldest write a group planned from (xmin has 32 bits: the group is redone
-        when its own id is 2^31 or more past it)."""
         self._digests: dict[Key, bytes] = {}
         """Content digests of cached records, where known (see plan_batch)."""
         self._known: dict[Key, None] = {}
@@ -251,7 +248,7 @@ class PostgresAlertStore(GroupCommittedWrites):
             for s in sends
             if s.action is not SendAction.FIRE
         }
-        found, expected = await self._read(conn, keys, look_up if not lock_all else keys)
+        found, expected, oldest = await self._read(conn, keys, look_up if not lock_all else keys)
         plan = plan_batch(found, requests, self._clock.now(), self._digests)
         # Key order: writers that wait on each other's rows wait in one order.
         new = [plan.inserts[k] for k in sorted(plan.inserts)]
@@ -267,8 +264,9 @@ class PostgresAlertStore(GroupCommittedWrites):
         params = [col for rows, width in zip(parts, WRITE_WIDTHS, strict=True)
                   for col in (transpose(rows) if rows else [[]] * width)]  # fmt: skip
         xid, updated, seqs, tenants, fingerprints = await conn.fetchrow(WRITE_GROUP, *params)
-        if updated < len(counters) + len(full) or xid - self._oldest_used >= _XID_SPAN:
-            raise _Stale  # a row changed since this process wrote it (or might have)
+        if updated < len(counters) + len(full) or xid - oldest >= _XID_SPAN:
+            # A row changed since this process wrote it, or xmin may have wrapped since.
+            raise _Stale
         if len(seqs) < len(new):
             raise _InsertRace
         for seq, tenant_id, fingerprint in zip(seqs, tenants, fingerprints, strict=True):
@@ -277,10 +275,10 @@ class PostgresAlertStore(GroupCommittedWrites):
 
     async def _read(
         self, conn: Any, keys: set[Key], look_up: set[Key]
-    ) -> tuple[dict[Key, AlertRecord], dict[Key, int]]:
+    ) -> tuple[dict[Key, AlertRecord], dict[Key, int], int]:
         """The stored records of `keys`, as copies (planning changes them in place, and a
-        failed group must leave the cache as it was), and the xmin each row must still have
-        when the group writes it.
+        failed group must leave the cache as it was), the xmin each row must still have
+        when the group writes it, and the id of the oldest write planned from memory.
 
         A key this process updated is not read: the write checks that its row is still the
         version this process wrote. A key it has never seen stored is taken for a new alert
@@ -289,8 +287,7 @@ class PostgresAlertStore(GroupCommittedWrites):
         group is redone with every key in `look_up`.
         """
         cache, known = self._cache, self._known
-        found, expected, locked = {}, {}, []
-        self._oldest_used = 1 << 63
+        found, expected, locked, oldest = {}, {}, [], 1 << 63
         for key in keys:
             mine = cache.get(key)
             if key in look_up or (mine is None and key in known):
@@ -298,14 +295,14 @@ class PostgresAlertStore(GroupCommittedWrites):
             elif mine is not None:
                 found[key] = msgspec.structs.replace(mine[0])
                 expected[key] = mine[1] & 0xFFFF_FFFF
-                self._oldest_used = min(self._oldest_used, mine[1])
+                oldest = min(oldest, mine[1])
         stale = []
         for key, seq, xmin in await _lock_keys(conn, locked):
             expected[key] = xmin
             mine = cache.get(key)
             if mine is not None and mine[1] & 0xFFFF_FFFF == xmin:
                 found[key] = msgspec.structs.replace(mine[0])
-                self._oldest_used = min(self._oldest_used, mine[1])
+                oldest = min(oldest, mine[1])
             else:
                 stale.append(seq)
                 self._digests.pop(key, None)
@@ -314,7 +311,7 @@ class PostgresAlertStore(GroupCommittedWrites):
                 rec = record_from_row(row)
                 found[(rec.tenant_id, rec.fingerprint)] = rec
         known.update(dict.fromkeys(expected))
-        return found, expected
+        return found, expected, oldest
 
     def _absorb(self, plan: BatchPlan, xid: int) -> None:
         """Remember the records a group updated, as written by `xid`, and their digests.

@@ -721,6 +721,26 @@ async def test_postgres_two_processes_repeating_the_same_alerts_lose_no_count(
         await other.close()
 
 
+async def test_postgres_failed_group_leaves_its_connection_usable(fresh_pg_dsn, clock):
+    # One connection: a group that fails must end its transaction (begun by hand) itself;
+    # the pool would reset it, but tells the loop's exception handler when it has to.
+    loop = asyncio.get_running_loop()
+    reported: list[str] = []
+    loop.set_exception_handler(lambda _, context: reported.append(context["message"]))
+    store = PostgresAlertStore(fresh_pg_dsn, clock=clock, pool_size=1)
+    await store.open()
+    try:
+        await one(store, send(clock, {"alertname": "A"}, alert_id="single-conn"))
+        for _ in range(3):
+            with pytest.raises(ConflictError):
+                await one(store, send(clock, {"alertname": "B"}, alert_id="single-conn"))
+            assert (await one(store, send(clock, {"alertname": "A"}))).occurrences > 1
+    finally:
+        await store.close()
+        loop.set_exception_handler(None)
+    assert reported == []
+
+
 async def test_postgres_migration_keeps_active_alerts_expiring(fresh_pg_dsn, clock):
     # Alerts stored before the sweep bound (0009) existed are still resolved when due.
     conn = await asyncpg.connect(fresh_pg_dsn)

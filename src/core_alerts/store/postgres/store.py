@@ -216,9 +216,8 @@ class PostgresAlertStore(GroupCommittedWrites):
         for _attempt in range(3):
             try:
                 async with self._conn("write") as conn:
-                    # BEGIN and COMMIT by hand: BEGIN goes with the wall statement.
-                    await conn.execute(self._begin_all)
-                    try:
+                    try:  # BEGIN and COMMIT by hand: BEGIN goes with the wall statement
+                        await conn.execute(self._begin_all)
                         plan, xid = await self._apply_group(conn, requests, lock_all)
                         await conn.execute("COMMIT")
                     except BaseException as exc:

@@ -27,7 +27,8 @@ MIGRATION_LOCK = 0x636F_7265_616C_7274  # "corealrt"
 # jsonb goes through asyncpg's built-in codec (str in and out, binary on the wire) and rows.py
 # encodes/decodes it with msgspec. Measured against a msgspec set_type_codec(format="text"):
 # that reads ~1.4 us per value faster but writes ~4 us per value slower, and ingest (the hot
-# path) writes every row it reads. It also keeps rows.py shared with SQLite unchanged.
+# path) writes labels and annotations of every new alert but reads few rows (store.py
+# plans repeats from memory). It also keeps rows.py shared with SQLite unchanged.
 #
 # Array types for unnest(): one parameter per column, so a batch is one statement.
 COLUMN_TYPES = {

@@ -24,14 +24,11 @@ class GrowthWatch:
     def __init__(self, rows_at_open: float, floor: int = FLOOR) -> None:
         # reltuples is -1 before the first ANALYZE, 0 after one on an empty table
         self._left = floor if rows_at_open < floor else 0
-        self._due = self._left > 0
+        """Rows still to insert before the ANALYZE; 0 or less once due (or never due)."""
 
     def inserted(self, count: int) -> bool:
         """Record `count` new rows; True the one time an ANALYZE becomes due."""
-        if not self._due:
+        if self._left <= 0:
             return False
         self._left -= count
-        if self._left > 0:
-            return False
-        self._due = False
-        return True
+        return self._left <= 0

@@ -17,6 +17,7 @@ from core_alerts.domain.errors import (
     AlertNotFound,
     ConfigError,
     ConflictError,
+    CoreAlertsError,
     StorageUnavailable,
     ValidationFailed,
 )
@@ -109,12 +110,13 @@ def _mapped(what: str) -> Iterator[None]:
 class PostgresAlertStore(GroupCommittedWrites):
     """synchronous_commit stays on (the server default): an answered write is on disk.
 
-    Each process remembers the records it wrote, with the transaction that wrote them. The
-    write path locks the rows of a group's keys and reads back only their versions (xmin);
-    a row still at the version this process wrote is planned from memory, with the content
-    digest it had (so packed repeats are counted without unpacking), and any other row is
-    read again. Another process's write, a human action or an operator's SQL all give the
-    row a new xmin, so the memory can be stale but never believed when it is.
+    Each process remembers the alerts it updated, with the transaction that wrote them, and
+    plans their repeats from memory (with the content digest, so packed repeats are counted
+    without unpacking) without reading or locking their rows; the group's updates apply only
+    where a row's xmin is still that transaction. Another process's write, a human action
+    or an operator's SQL all give the row a new xmin: the group is then redone with every
+    row locked and read, so memory can be stale but is never believed when it is. See
+    docs/storage.md, "PostgreSQL repeats".
     """
 
     plans_from_digests: ClassVar[bool] = True
@@ -238,16 +240,16 @@ class PostgresAlertStore(GroupCommittedWrites):
         self, conn: Any, requests: list[Sequence[IngestSend]], lock_all: bool
     ) -> tuple[BatchPlan, int]:
         """Plan and write one group; returns the plan and the transaction's id."""
-        keys = {(s.tenant_id, s.fingerprint) for sends in requests for s in sends}
-        # An acknowledgement or a resolve of an alert not stored does not insert it, so no
-        # conflict would show that it is stored after all: such keys are always looked up.
-        look_up = {
-            (s.tenant_id, s.fingerprint)
-            for sends in requests
-            for s in sends
-            if s.action is not SendAction.FIRE
-        }
-        found, expected, oldest = await self._read(conn, keys, look_up if not lock_all else keys)
+        keys: set[Key] = set()
+        look_up: set[Key] = set()
+        for sends in requests:
+            for s in sends:
+                keys.add((s.tenant_id, s.fingerprint))
+                # An acknowledgement or a resolve of an alert not stored does not insert it,
+                # so no conflict would show that it is stored after all: always looked up.
+                if s.action is not SendAction.FIRE:
+                    look_up.add((s.tenant_id, s.fingerprint))
+        found, expected, oldest = await self._read(conn, keys, keys if lock_all else look_up)
         plan = plan_batch(found, requests, self._clock.now(), self._digests)
         # Key order: writers that wait on each other's rows wait in one order.
         new = [plan.inserts[k] for k in sorted(plan.inserts)]
@@ -286,30 +288,29 @@ class PostgresAlertStore(GroupCommittedWrites):
         group is redone with every key in `look_up`.
         """
         cache, known = self._cache, self._known
-        found, expected, locked, oldest = {}, {}, [], 1 << 63
-        for key in keys:
-            mine = cache.get(key)
-            if key in look_up or (mine is None and key in known):
-                locked.append(key)
-            elif mine is not None:
-                found[key] = msgspec.structs.replace(mine[0])
+        expected: dict[Key, int] = {}  # from memory, or the row's xmin once locked
+        locked = [k for k in keys if k in look_up or (k not in cache and k in known)]
+        for key in keys.difference(locked):
+            if (mine := cache.get(key)) is not None:
                 expected[key] = mine[1] & 0xFFFF_FFFF
-                oldest = min(oldest, mine[1])
-        stale = []
+        seqs: dict[Key, int] = {}
         for key, seq, xmin in await _lock_keys(conn, locked):
-            expected[key] = xmin
+            expected[key], seqs[key] = xmin, seq
+        known.update(dict.fromkeys(seqs))
+        found: dict[Key, AlertRecord] = {}
+        oldest, stale = 1 << 63, []
+        for key, xmin in expected.items():
             mine = cache.get(key)
             if mine is not None and mine[1] & 0xFFFF_FFFF == xmin:
                 found[key] = msgspec.structs.replace(mine[0])
                 oldest = min(oldest, mine[1])
-            else:
-                stale.append(seq)
+            else:  # locked, and changed since this process wrote it (or never written by it)
+                stale.append(seqs[key])
                 self._digests.pop(key, None)
         if stale:
             for row in await conn.fetch(SELECT_BY_SEQ, stale):
                 rec = record_from_row(row)
                 found[(rec.tenant_id, rec.fingerprint)] = rec
-        known.update(dict.fromkeys(expected))
         return found, expected, oldest
 
     def _absorb(self, plan: BatchPlan, xid: int) -> None:
@@ -341,7 +342,7 @@ class PostgresAlertStore(GroupCommittedWrites):
         try:
             async with self._conn("refresh the planner statistics") as conn:
                 await conn.execute("ANALYZE alerts")
-        except StorageUnavailable as exc:  # autovacuum will do it later
+        except CoreAlertsError as exc:  # autovacuum will do it later
             log.warning("analyze_failed", table="alerts", error=str(exc))
 
     async def transition(

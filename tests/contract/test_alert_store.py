@@ -90,6 +90,17 @@ async def pg_store(pg_dsn: str, clock: FixedClock) -> AsyncIterator[AlertStore]:
     await s.close()
 
 
+@pytest.fixture
+async def other_pg_store(
+    pg_store: AlertStore, pg_dsn: str, clock: FixedClock
+) -> AsyncIterator[AlertStore]:
+    """Another process's store on pg_store's database."""
+    s = PostgresAlertStore(pg_dsn, clock=clock, pool_size=2)
+    await s.open()
+    yield s
+    await s.close()
+
+
 def send(
     clock: FixedClock,
     labels: dict[str, str] | None = None,
@@ -648,77 +659,61 @@ async def test_postgres_repeats_change_no_index(fresh_pg_dsn, clock):
         await conn.close()
 
 
-async def test_postgres_store_sees_what_another_process_changed(pg_store, pg_dsn, clock):
+async def test_postgres_store_sees_what_another_process_changed(pg_store, other_pg_store, clock):
     # The writing process plans from the records it wrote while their rows are unchanged;
     # another process's writes must show through.
-    other = PostgresAlertStore(pg_dsn, clock=clock, pool_size=1)
-    await other.open()
-    try:
+    other = other_pg_store
 
-        def packed(annotations: dict[str, str]) -> PackedSend:
-            return PackedSend.of(send(clock, {"alertname": "Shared"}, annotations=annotations))
+    def packed(annotations: dict[str, str]) -> PackedSend:
+        return PackedSend.of(send(clock, {"alertname": "Shared"}, annotations=annotations))
 
-        [first] = await pg_store.apply_sends([packed({"s": "1"})])
-        await pg_store.apply_sends([packed({"s": "1"})])
-        [counted] = await other.apply_sends([packed({"s": "1"})])
-        assert counted.occurrences == 3
-        await other.transition("acme", first.alert_id, HumanAction.ACK, "bob", "")
-        assert await other.update_annotations("acme", first.alert_id, {"s": "edited"})
-        [seen] = await pg_store.apply_sends([packed({"s": "1"})])
-        assert (seen.status, seen.occurrences) == ("acknowledged", 4)
-        rec = await pg_store.get("acme", first.alert_id)
-        assert (rec.annotations, rec.acked_by) == ({"s": "1"}, "bob")
-    finally:
-        await other.close()
+    [first] = await pg_store.apply_sends([packed({"s": "1"})])
+    await pg_store.apply_sends([packed({"s": "1"})])
+    [counted] = await other.apply_sends([packed({"s": "1"})])
+    assert counted.occurrences == 3
+    await other.transition("acme", first.alert_id, HumanAction.ACK, "bob", "")
+    assert await other.update_annotations("acme", first.alert_id, {"s": "edited"})
+    [seen] = await pg_store.apply_sends([packed({"s": "1"})])
+    assert (seen.status, seen.occurrences) == ("acknowledged", 4)
+    rec = await pg_store.get("acme", first.alert_id)
+    assert (rec.annotations, rec.acked_by) == ({"s": "1"}, "bob")
 
 
 async def test_postgres_repeat_of_an_alert_another_process_deleted_creates_it(
-    pg_store, pg_dsn, clock
+    pg_store, other_pg_store, clock
 ):
-    other = PostgresAlertStore(pg_dsn, clock=clock, pool_size=1)
-    await other.open()
-    try:
-        first = await one(pg_store, send(clock))
-        await one(pg_store, send(clock))  # now planned from memory
-        assert await other.delete_alerts("acme", [first.alert_id]) == 1
-        again = await one(pg_store, send(clock))
-        assert (again.outcome, again.occurrences) == (IngestOutcome.CREATED, 1)
-        assert again.alert_id != first.alert_id
-        assert [r.id for r in (await pg_store.query("acme", AlertQuery())).items] == [
-            again.alert_id
-        ]
-    finally:
-        await other.close()
+    first = await one(pg_store, send(clock))
+    await one(pg_store, send(clock))  # now planned from memory
+    assert await other_pg_store.delete_alerts("acme", [first.alert_id]) == 1
+    again = await one(pg_store, send(clock))
+    assert (again.outcome, again.occurrences) == (IngestOutcome.CREATED, 1)
+    assert again.alert_id != first.alert_id
+    assert [r.id for r in (await pg_store.query("acme", AlertQuery())).items] == [again.alert_id]
 
 
 async def test_postgres_two_processes_repeating_the_same_alerts_lose_no_count(
-    pg_store, pg_dsn, clock
+    pg_store, other_pg_store, clock
 ):
     # Both plan from memory without locks; each sees the other's writes through xmin and
     # redoes its group with locks (also after a deadlock: one sends in reverse order).
-    other = PostgresAlertStore(pg_dsn, clock=clock, pool_size=2)
-    await other.open()
-    try:
-        labels = [{"alertname": "Shared", "n": str(i)} for i in range(30)]
-        await pg_store.apply_sends([send(clock, lb) for lb in labels])
-        forward = [send(clock, lb) for lb in labels]
+    labels = [{"alertname": "Shared", "n": str(i)} for i in range(30)]
+    await pg_store.apply_sends([send(clock, lb) for lb in labels])
+    forward = [send(clock, lb) for lb in labels]
 
-        async def repeat(store: AlertStore, sends: list[NormalizedAlert]) -> list[Any]:
-            answers: list[Any] = []
-            for _ in range(15):  # one request at a time: one group each
-                try:
-                    answers.append(await store.apply_sends(sends))
-                except StorageUnavailable as exc:  # "retry later": allowed, counted out
-                    answers.append(exc)
-            return answers
+    async def repeat(store: AlertStore, sends: list[NormalizedAlert]) -> list[Any]:
+        answers: list[Any] = []
+        for _ in range(15):  # one request at a time: one group each
+            try:
+                answers.append(await store.apply_sends(sends))
+            except StorageUnavailable as exc:  # "retry later": allowed, counted out
+                answers.append(exc)
+        return answers
 
-        runs = await asyncio.gather(repeat(pg_store, forward), repeat(other, forward[::-1]))
-        answers = [a for run in runs for a in run]
-        counted = 1 + sum(not isinstance(a, StorageUnavailable) for a in answers)
-        items = (await pg_store.query("acme", AlertQuery(limit=100))).items
-        assert len(items) == 30 and {r.occurrences for r in items} == {counted}
-    finally:
-        await other.close()
+    runs = await asyncio.gather(repeat(pg_store, forward), repeat(other_pg_store, forward[::-1]))
+    answers = [a for run in runs for a in run]
+    counted = 1 + sum(not isinstance(a, StorageUnavailable) for a in answers)
+    items = (await pg_store.query("acme", AlertQuery(limit=100))).items
+    assert len(items) == 30 and {r.occurrences for r in items} == {counted}
 
 
 async def test_postgres_failed_group_leaves_its_connection_usable(fresh_pg_dsn, clock):

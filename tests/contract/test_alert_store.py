@@ -1036,6 +1036,58 @@ async def test_delete_alerts_takes_only_the_tenants_own(store, clock):
     assert await store.get("beta", theirs.alert_id) is not None
 
 
+async def test_a_deleted_alert_is_gone_by_fingerprint_and_comes_back_as_new(store, clock):
+    old = await one(store, send(clock, {"alertname": "Old"}))
+    assert await store.delete_alerts("acme", [old.alert_id]) == 1
+    # The next alert may take the deleted row's place (SQLite reuses the largest rowid).
+    other = await one(store, send(clock, {"alertname": "Other"}))
+    assert await store.get_by_fingerprint("acme", old.fingerprint) is None
+    assert (await store.get_by_fingerprint("acme", other.fingerprint)).id == other.alert_id
+    back = await one(store, send(clock, {"alertname": "Old"}))
+    again = await one(store, send(clock, {"alertname": "Old"}))
+    assert back.outcome == IngestOutcome.CREATED and back.alert_id != old.alert_id
+    assert (again.alert_id, again.outcome, again.occurrences) == (
+        back.alert_id,
+        IngestOutcome.DEDUPLICATED,
+        2,
+    )
+    assert len((await store.query("acme", AlertQuery())).items) == 2
+
+
+async def test_sqlite_repeats_of_alerts_the_cache_let_go_find_their_rows(
+    tmp_path, clock, monkeypatch
+):
+    # Past its limit the cache keeps only the backlog; the other alerts are read again by
+    # the rowid the store keeps for each (tenant, fingerprint), and never created twice.
+    monkeypatch.setattr("core_alerts.store.sqlite.store._CACHE_LIMIT", 4)
+    s = SqliteAlertStore(str(tmp_path / "small-cache.db"), clock=clock)
+    await s.open()
+    try:
+        names = [f"A{i}" for i in range(12)]
+        for tenant in ("acme", "beta"):
+            created = await s.apply_sends(
+                [send(clock, {"alertname": n}, tenant=tenant) for n in names]
+            )
+            await s.flush()
+            assert {r.outcome for r in created} == {IngestOutcome.CREATED}
+        assert len(s._cache) <= 12
+        clock.advance(5)
+        for tenant in ("acme", "beta"):
+            repeats = await s.apply_sends(
+                [send(clock, {"alertname": n}, tenant=tenant) for n in names]
+            )
+            assert {(r.outcome, r.occurrences) for r in repeats} == {
+                (IngestOutcome.DEDUPLICATED, 2)
+            }
+        for tenant in ("acme", "beta"):
+            assert len((await s.query(tenant, AlertQuery())).items) == 12
+    finally:
+        await s.close()
+    with contextlib.closing(sqlite3.connect(str(tmp_path / "small-cache.db"))) as conn:
+        per_key = "SELECT count(*) FROM alerts GROUP BY tenant_id, fingerprint HAVING count(*) > 1"
+        assert conn.execute(per_key).fetchall() == []
+
+
 async def test_update_annotations_replaces_them_in_the_tenant_only(store, clock):
     res = await one(store, send(clock, {"alertname": "U"}, annotations={"a": "1", "b": "2"}))
     assert await store.update_annotations("acme", res.alert_id, {"a": "enc:v1:t2:xyz"})

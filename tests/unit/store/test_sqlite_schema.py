@@ -32,3 +32,19 @@ def test_a_migration_applied_meanwhile_by_another_process_is_skipped(tmp_path: P
         assert migrate(_StaleStart(late)) == []  # type: ignore[arg-type]
         versions = [v for (v,) in late.execute("SELECT version FROM schema_migrations")]
         assert sorted(versions) == sorted(applied)
+
+
+def test_alerts_are_not_indexed_by_fingerprint(tmp_path: Path) -> None:
+    # The store keeps (tenant, fingerprint) -> rowid in memory (store/sqlite/directory.py);
+    # an index on random fingerprints made each flush of new alerts rewrite its pages.
+    with contextlib.closing(connect(str(tmp_path / "new.db"))) as conn:
+        migrate(conn)
+        indexed = {
+            column
+            for (index,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'alerts'"
+            )
+            for (_, _, column) in conn.execute(f"PRAGMA index_info({index})")
+        }
+    assert "fingerprint" not in indexed
+    assert {"tenant_id", "id", "status", "ends_at"} <= indexed

@@ -28,6 +28,7 @@ from core_alerts.store.rows import (
     insert_params,
     update_params,
 )
+from core_alerts.store.sqlite.directory import RowDirectory
 
 INSERT_SQL = f"INSERT INTO alerts (seq, {INSERT_COLUMNS}) VALUES ({', '.join('?' * 23)})"
 UPDATE_SQL = (
@@ -108,7 +109,8 @@ def read_intake(conn: sqlite3.Connection) -> list[tuple[int, IntakeEntry]]:
 class Backlog:
     """Alert states committed to the intake but not yet to their rows."""
 
-    def __init__(self) -> None:
+    def __init__(self, directory: RowDirectory) -> None:
+        self._directory = directory
         self._reset()
 
     def _reset(self) -> None:
@@ -161,4 +163,10 @@ class Backlog:
         conn.executemany(HISTORY_SQL, [history_params(t) for t in self._transitions])
         conn.executemany(DECISION_SQL, [decision_params(d) for d in self._decisions])
         conn.execute("DELETE FROM intake WHERE seq <= ?", (self._intake_seq,))
-        return self._reset
+
+        def committed() -> None:
+            for rec in fresh:
+                self._directory.add((rec.tenant_id, rec.fingerprint), rec.seq)
+            self._reset()
+
+        return committed

@@ -53,6 +53,7 @@ from core_alerts.store.sqlite.backlog import (
     intake_sends,
     read_intake,
 )
+from core_alerts.store.sqlite.directory import RowDirectory
 from core_alerts.store.sqlite.schema import migrate
 from core_alerts.store.sqlite.writer import CACHE_KIB, SharedWriter, connect
 
@@ -99,7 +100,10 @@ class SqliteAlertStore(GroupCommittedWrites):
         """Content digests of cached records, where known: a packed send with the same
         digest repeats its alert unchanged (see plan_batch). Written by the writer thread
         only; the event loop reads it as a hint (`apply_sends`)."""
-        self._backlog = Backlog()
+        self._rows = RowDirectory()
+        """Every stored row's rowid by (tenant, fingerprint): the cache's misses are read by
+        rowid, and a key it does not hold is a new alert (writer thread only)."""
+        self._backlog = Backlog(self._rows)
         self._after_commit: list[Callable[[], None]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._early_flush: asyncio.Task[None] | None = None  # held so it is not collected
@@ -171,7 +175,9 @@ class SqliteAlertStore(GroupCommittedWrites):
         """On the writer thread: own the file, then bring its schema up to date."""
         assert self._shared is not None
         self._lock = _exclusive_lock(self._path)
-        migrate(self._shared.conn())
+        conn = self._shared.conn()
+        migrate(conn)
+        self._rows.load(conn)
 
     async def _let_go(self) -> None:
         """Give the writer back and release the file (at close, or when open failed)."""
@@ -254,27 +260,23 @@ class SqliteAlertStore(GroupCommittedWrites):
 
     def _load(self, conn: sqlite3.Connection, keys: set[Key]) -> dict[Key, AlertRecord]:
         """Current records for `keys`, as copies: planning changes them in place, and a
-        failed group must leave the cache as it was."""
-        cache = self._cache
+        failed group must leave the cache as it was. A key neither cached nor stored is a
+        new alert and costs no query."""
+        cache, rows = self._cache, self._rows
         found: dict[Key, AlertRecord] = {}
-        by_tenant: dict[str, list[str]] = {}
+        stored: list[int] = []
         for key in keys:
             rec = cache.get(key)
             if rec is not None:
                 found[key] = msgspec.structs.replace(rec)
-            else:
-                by_tenant.setdefault(key[0], []).append(key[1])
-        for tenant, fps in by_tenant.items():
-            for i in range(0, len(fps), _CHUNK):
-                chunk = fps[i : i + _CHUNK]
-                marks = ", ".join("?" * len(chunk))
-                sql = (
-                    f"SELECT {ALERT_COLUMNS} FROM alerts "
-                    f"WHERE tenant_id = ? AND fingerprint IN ({marks})"
-                )
-                for row in conn.execute(sql, (tenant, *chunk)):
-                    rec = record_from_row(row)
-                    found[(rec.tenant_id, rec.fingerprint)] = rec
+            elif (seq := rows.seq(key)) is not None:
+                stored.append(seq)
+        for i in range(0, len(stored), _CHUNK):
+            chunk = stored[i : i + _CHUNK]
+            sql = f"SELECT {ALERT_COLUMNS} FROM alerts WHERE seq IN ({', '.join('?' * len(chunk))})"
+            for row in conn.execute(sql, chunk):
+                rec = record_from_row(row)
+                found[(rec.tenant_id, rec.fingerprint)] = rec
         return found
 
     def _apply_group(
@@ -454,6 +456,7 @@ class SqliteAlertStore(GroupCommittedWrites):
 
         def forget() -> None:
             for key, ident in gone:
+                self._rows.discard(key)
                 self._cache.pop(key, None)
                 self._keys.pop(ident, None)
                 self._digests.pop(key, None)
@@ -473,7 +476,9 @@ class SqliteAlertStore(GroupCommittedWrites):
         return await self._one("id", tenant_id, alert_id)
 
     async def get_by_fingerprint(self, tenant_id: str, fingerprint: str) -> AlertRecord | None:
-        return await self._one("fingerprint", tenant_id, fingerprint)
+        await self.flush()  # the rows, and with them the directory, hold every alert
+        seq = self._rows.seq((tenant_id, fingerprint))
+        return None if seq is None else await self._one("seq", tenant_id, seq)
 
     async def get_many(self, tenant_id: str, alert_ids: Sequence[str]) -> list[AlertRecord]:
         ids = list(dict.fromkeys(alert_ids))
@@ -508,7 +513,7 @@ class SqliteAlertStore(GroupCommittedWrites):
             found.append(msgspec.structs.replace(rec, labels=labels, annotations=annotations))
         return found
 
-    async def _one(self, column: str, tenant_id: str, value: str) -> AlertRecord | None:
+    async def _one(self, column: str, tenant_id: str, value: str | int) -> AlertRecord | None:
         await self.flush()
         sql = f"SELECT {ALERT_COLUMNS} FROM alerts WHERE tenant_id = ? AND {column} = ?"
         row = await self._read(lambda c: c.execute(sql, (tenant_id, value)).fetchone())

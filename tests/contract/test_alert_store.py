@@ -736,6 +736,31 @@ async def test_postgres_failed_group_leaves_its_connection_usable(fresh_pg_dsn, 
     assert reported == []
 
 
+async def test_postgres_pool_release_sends_nothing_and_the_next_use_starts_clean(pg_dsn, clock):
+    # Releasing a connection costs no round trip (schema.keep_session); what a transaction
+    # set (tenant, service role) ends with it, so the next user of the connection starts clean.
+    s = PostgresAlertStore(pg_dsn, clock=clock, pool_size=1)
+    await s.open()
+    try:
+        sent: list[str] = []
+        async with s._conn("test") as conn:
+            first = conn._con
+            async with conn.transaction():
+                await conn.execute(s._wall, "acme")
+                assert await conn.fetchval("SELECT current_setting('core_alerts.tenant')") == "acme"
+            conn.add_query_logger(lambda record: sent.append(record.query))
+        assert sent == []
+        async with s._conn("test") as conn:
+            assert conn._con is first
+            tenant = await conn.fetchval("SELECT current_setting('core_alerts.tenant', true)")
+            assert tenant in ("", None)
+            assert await conn.fetchval("SELECT current_user = session_user")
+        assert sent == ["SELECT current_setting('core_alerts.tenant', true)",
+                        "SELECT current_user = session_user"]  # fmt: skip
+    finally:
+        await s.close()
+
+
 async def test_postgres_migration_keeps_active_alerts_expiring(fresh_pg_dsn, clock):
     # Alerts stored before the sweep bound (0009) existed are still resolved when due.
     conn = await asyncpg.connect(fresh_pg_dsn)

@@ -234,6 +234,15 @@ async def wall_statement(conn: Any, role: str | None) -> str:
     return f"SELECT {tenant}"
 
 
+async def keep_session(conn: asyncpg.Connection) -> None:
+    """What a released connection needs before its next use: nothing. asyncpg rolls back an
+    open transaction first; the service sets only transaction-local settings (the wall's
+    `set_config(..., true)`), takes only transaction-level advisory locks and never
+    LISTENs, so the default reset query (`RESET ALL`, `CLOSE ALL`, `UNLISTEN *`, advisory
+    unlock) would undo nothing, and cost one round trip per release: on the serial group
+    commit, one more per group."""
+
+
 async def open_migrated_pool(
     dsn: str,
     *,
@@ -259,6 +268,7 @@ async def open_migrated_pool(
         timeout=connect_timeout,
         command_timeout=command_timeout,
         server_settings={"application_name": app_name},
+        reset=keep_session,
     )
     try:
         async with pool.acquire(timeout=connect_timeout) as conn:

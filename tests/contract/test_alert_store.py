@@ -29,6 +29,7 @@ from core_alerts.domain.record import Decision
 from core_alerts.ingest.normalize import SourceContext, normalize
 from core_alerts.store import AlertQuery, AlertStore
 from core_alerts.store.postgres import PostgresAlertStore
+from core_alerts.store.postgres import store as pg_store_module
 from core_alerts.store.postgres.schema import migrate, migration_files
 from core_alerts.store.sqlite import SqliteAlertStore
 from core_alerts.store.sqlite.backlog import read_intake
@@ -1172,6 +1173,70 @@ async def test_postgres_group_commits_write_as_the_service_role(fresh_pg_dsn, cl
         assert [tuple(r) for r in await conn.fetch("SELECT who, tenant FROM seen")] == [
             ("core_alerts_app", "*")
         ]
+    finally:
+        await conn.close()
+        await store.close()
+
+
+async def test_postgres_large_groups_copy_their_new_alerts_as_the_service_role(
+    fresh_pg_dsn, clock, monkeypatch
+):
+    # From _STAGE_FROM new alerts on, a group COPYs them into a temporary table first; they
+    # must come out as the unnest path stores them, written as the service role, and the
+    # table must be empty for the next group (also after a group that failed).
+    copies: list[int] = []
+    copy = asyncpg.Connection.copy_records_to_table
+
+    async def counted(self: Any, table: str, *, records: list[Any], **kw: Any) -> Any:
+        copies.append(len(records))
+        return await copy(self, table, records=records, **kw)
+
+    monkeypatch.setattr(asyncpg.Connection, "copy_records_to_table", counted)
+    n = pg_store_module._STAGE_FROM
+    store = PostgresAlertStore(fresh_pg_dsn, clock=clock, pool_size=1)
+    await store.open()
+    conn = await asyncpg.connect(fresh_pg_dsn)
+    try:
+        await conn.execute(
+            "CREATE TABLE seen (who text); GRANT INSERT ON seen TO PUBLIC; "
+            "CREATE FUNCTION note_writer() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "INSERT INTO seen VALUES (current_user); RETURN NEW; END $$; "
+            "CREATE TRIGGER note_writer BEFORE INSERT ON alerts "
+            "FOR EACH ROW EXECUTE FUNCTION note_writer()"
+        )
+
+        def batch(first: int, count: int) -> list[NormalizedAlert]:
+            return [
+                send(clock, {"alertname": f"Big{i}", "zone": "é"}, annotations={"n": str(i)},
+                     ends_at=clock.now() + i if i % 2 else None)
+                for i in range(first, first + count)
+            ]  # fmt: skip
+
+        small = await store.apply_sends(batch(0, 5))  # unnest: the reference
+        large = await store.apply_sends(batch(5, n))
+        assert copies == [n]
+        assert {r.outcome for r in large} == {IngestOutcome.CREATED}
+        for result, sent in zip(small + large, batch(0, 5 + n), strict=True):
+            rec = await store.get("acme", result.alert_id)
+            assert (rec.fingerprint, rec.labels, rec.annotations, rec.ends_at, rec.starts_at) == (
+                sent.fingerprint, sent.labels, sent.annotations, sent.ends_at, sent.starts_at
+            )  # fmt: skip
+        assert {tuple(r) for r in await conn.fetch("SELECT DISTINCT who FROM seen")} == {
+            ("core_alerts_app",)
+        }
+        # A group that fails after its COPY leaves nothing staged behind.
+        with pytest.raises(ConflictError):
+            await store.apply_sends([*batch(5000, n - 1), send(clock, {"a": "1"}, alert_id="x"),
+                                     send(clock, {"a": "2"}, alert_id="x")])  # fmt: skip
+        assert copies == [n, n + 1]
+        again = await store.apply_sends(batch(5, n))  # repeats only: nothing to copy
+        assert await store.delete_alerts("acme", [large[0].alert_id]) == 1
+        more = await store.apply_sends(batch(9000, n))  # must not bring back the deleted one
+        assert copies == [n, n + 1, n]
+        assert {r.outcome for r in again} == {IngestOutcome.DEDUPLICATED}
+        assert {r.outcome for r in more} == {IngestOutcome.CREATED}
+        assert await conn.fetchval("SELECT count(*) FROM alerts") == 2 * n + 4
+        assert await store.get("acme", large[0].alert_id) is None
     finally:
         await conn.close()
         await store.close()

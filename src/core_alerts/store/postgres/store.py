@@ -37,6 +37,7 @@ from core_alerts.store.paging import Pager
 from core_alerts.store.ports import AlertPage, AlertQuery
 from core_alerts.store.postgres.growth import GrowthWatch
 from core_alerts.store.postgres.schema import (
+    CREATE_STAGED_ALERTS,
     DECISIONS,
     HISTORY,
     INSERT_DECISIONS,
@@ -47,8 +48,10 @@ from core_alerts.store.postgres.schema import (
     RAISE_SWEEP,
     SELECT_ALERTS,
     SELECT_BY_SEQ,
+    STAGED_ALERTS,
     UPDATE_ALERTS,
     WRITE_GROUP,
+    WRITE_STAGED_GROUP,
     WRITE_WIDTHS,
     begin_for_all_tenants,
     numbered,
@@ -74,6 +77,7 @@ _CACHE_LIMIT = 50_000  # records; past it the cache starts again (misses read th
 _KNOWN_LIMIT = 200_000  # keys known to be stored (about 150 bytes each); then start again
 _XID_SPAN = 1 << 31  # a cached version older than this many transactions is not trusted
 _SWEEP_ROUNDS = 10  # candidate batches one expire_due may look at (see expire_due)
+_STAGE_FROM = 500  # new alerts in a group from which COPY (more round trips) pays
 _by_key = operator.attrgetter("tenant_id", "fingerprint")
 
 # Connection loss, refused/too many connections, timeouts, server shutdown, and whatever else
@@ -171,6 +175,7 @@ class PostgresAlertStore(GroupCommittedWrites):
                 command_timeout=self._command_timeout,
                 app_name="core-alerts",
                 role=self._role,
+                init=CREATE_STAGED_ALERTS,
             )
         self._pool = pool
         self._begin_all = begin_for_all_tenants(self._wall)
@@ -255,16 +260,23 @@ class PostgresAlertStore(GroupCommittedWrites):
         new = [plan.inserts[k] for k in sorted(plan.inserts)]
         counters = sorted(plan.counter_only(), key=_by_key)
         full = sorted(plan.full_updates(), key=_by_key)
+        rows = [insert_params(r) for r in new]
+        staged = len(rows) >= _STAGE_FROM
+        if staged:
+            await conn.copy_records_to_table(STAGED_ALERTS, records=rows)
         parts = (
-            [insert_params(r) for r in new],
+            [] if staged else rows,
             [(*counter_params(r), expected[r.tenant_id, r.fingerprint]) for r in counters],
             [(*update_params(r), expected[r.tenant_id, r.fingerprint]) for r in full],
             [history_params(t) for t in plan.transitions],
             [decision_params(d) for d in plan.decisions],
         )
-        params = [col for rows, width in zip(parts, WRITE_WIDTHS, strict=True)
-                  for col in (transpose(rows) if rows else [[]] * width)]  # fmt: skip
-        xid, updated, seqs, tenants, fingerprints = await conn.fetchrow(WRITE_GROUP, *params)
+        params = [col for part, width in zip(parts, WRITE_WIDTHS, strict=True)
+                  for col in (transpose(part) if part else [[]] * width)]  # fmt: skip
+        if staged:
+            del params[: WRITE_WIDTHS[0]]
+        write = WRITE_STAGED_GROUP if staged else WRITE_GROUP
+        xid, updated, seqs, tenants, fingerprints = await conn.fetchrow(write, *params)
         if updated < len(counters) + len(full) or xid - oldest >= _XID_SPAN:
             # A row changed since this process wrote it, or xmin may have wrapped since.
             raise _Stale

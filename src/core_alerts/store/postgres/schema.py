@@ -65,7 +65,7 @@ def insert_sql(table: str, spec: str, suffix: str = "", first: int = 1) -> str:
 STAGED_ALERTS = "staged_alerts"
 """A temporary table per connection that large groups COPY their new alerts into: binary
 COPY costs the service about a third of the `unnest` arrays per row (asyncpg checks every
-array element), for one more round trip."""
+array element), for more exchanges with the server."""
 CREATE_STAGED_ALERTS = (
     f"CREATE TEMP TABLE IF NOT EXISTS {STAGED_ALERTS} ("
     + ", ".join(f"{c} {COLUMN_TYPES.get(c, 'text')}" for c in columns(INSERT_COLUMNS))

@@ -264,18 +264,19 @@ class PostgresAlertStore(GroupCommittedWrites):
         staged = len(rows) >= _STAGE_FROM
         if staged:
             await conn.copy_records_to_table(STAGED_ALERTS, records=rows)
-        parts = (
-            [] if staged else rows,
+        parts: tuple[list[tuple[Any, ...]], ...] = (
+            rows,
             [(*counter_params(r), expected[r.tenant_id, r.fingerprint]) for r in counters],
             [(*update_params(r), expected[r.tenant_id, r.fingerprint]) for r in full],
             [history_params(t) for t in plan.transitions],
             [decision_params(d) for d in plan.decisions],
         )
-        params = [col for part, width in zip(parts, WRITE_WIDTHS, strict=True)
+        widths: tuple[int, ...] = WRITE_WIDTHS
+        write = WRITE_GROUP
+        if staged:  # the new rows are in STAGED_ALERTS: no parameters for them
+            parts, widths, write = parts[1:], widths[1:], WRITE_STAGED_GROUP
+        params = [col for part, width in zip(parts, widths, strict=True)
                   for col in (transpose(part) if part else [[]] * width)]  # fmt: skip
-        if staged:
-            del params[: WRITE_WIDTHS[0]]
-        write = WRITE_STAGED_GROUP if staged else WRITE_GROUP
         xid, updated, seqs, tenants, fingerprints = await conn.fetchrow(write, *params)
         if updated < len(counters) + len(full) or xid - oldest >= _XID_SPAN:
             # A row changed since this process wrote it, or xmin may have wrapped since.

@@ -34,9 +34,6 @@ class RowDirectory:
             rows[fingerprint] = seq
         self._tenants = tenants
 
-    def __len__(self) -> int:
-        return sum(len(rows) for rows in self._tenants.values())
-
     def seq(self, key: Key) -> int | None:
         rows = self._tenants.get(key[0])
         return None if rows is None else rows.get(key[1])

@@ -1241,6 +1241,45 @@ async def test_postgres_large_groups_copy_their_new_alerts_as_the_service_role(
         await store.close()
 
 
+async def test_postgres_large_groups_without_a_staging_table_are_written_all_the_same(
+    fresh_pg_dsn, clock, monkeypatch
+):
+    # A login that cannot create the staging table (here: its statement fails), or a
+    # session that lost it, must not cost a single alert: large groups go without COPY.
+    monkeypatch.setattr(
+        pg_store_module, "CREATE_STAGED_ALERTS", "CREATE TEMP TABLE staged_alerts (LIKE nowhere)"
+    )
+    n = pg_store_module._STAGE_FROM
+    store = PostgresAlertStore(fresh_pg_dsn, clock=clock, pool_size=1)
+    await store.open()
+    try:
+        created = await store.apply_sends(
+            [send(clock, {"alertname": f"NoStage{i}"}) for i in range(n)]
+        )
+        assert {r.outcome for r in created} == {IngestOutcome.CREATED}
+        assert len((await store.query("acme", AlertQuery(limit=1000))).items) == n
+    finally:
+        await store.close()
+
+
+async def test_postgres_a_session_that_lost_its_staging_table_redoes_the_group(fresh_pg_dsn, clock):
+    n = pg_store_module._STAGE_FROM
+    store = PostgresAlertStore(fresh_pg_dsn, clock=clock, pool_size=1)
+    await store.open()
+    try:
+        async with store._conn("test") as conn:
+            await conn.execute("DROP TABLE staged_alerts")
+        created = await store.apply_sends(
+            [send(clock, {"alertname": f"Lost{i}"}) for i in range(n)]
+        )
+        assert {r.outcome for r in created} == {IngestOutcome.CREATED}
+        more = await store.apply_sends([send(clock, {"alertname": f"More{i}"}) for i in range(n)])
+        assert {r.outcome for r in more} == {IngestOutcome.CREATED}
+        assert len((await store.query("acme", AlertQuery(limit=5000))).items) == 2 * n
+    finally:
+        await store.close()
+
+
 async def test_postgres_row_level_security_guards_the_audit_chains(pg_dsn, clock):
     from core_alerts.domain.audit import AuditDraft
     from core_alerts.store.postgres import PostgresAuditLog

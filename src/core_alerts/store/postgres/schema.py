@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import itertools
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from importlib import resources
 from typing import Any
 
@@ -266,10 +265,6 @@ async def keep_session(conn: asyncpg.Connection) -> None:
     commit, one more per group."""
 
 
-async def _run_init(conn: asyncpg.Connection, sql: str) -> None:
-    await conn.execute(sql)
-
-
 async def open_migrated_pool(
     dsn: str,
     *,
@@ -279,7 +274,7 @@ async def open_migrated_pool(
     command_timeout: float | None,
     app_name: str,
     role: str | None,
-    init: str | None = None,
+    init: Callable[[asyncpg.Connection], Awaitable[None]] | None = None,
 ) -> tuple[Any, str]:
     """A pool on a migrated schema, and the statement that opens each transaction of the
     service (see wall_statement); `init` runs on each new connection. A failure leaves no
@@ -298,7 +293,7 @@ async def open_migrated_pool(
         command_timeout=command_timeout,
         server_settings={"application_name": app_name},
         reset=keep_session,
-        init=None if init is None else functools.partial(_run_init, sql=init),
+        init=init,
     )
     try:
         async with pool.acquire(timeout=connect_timeout) as conn:

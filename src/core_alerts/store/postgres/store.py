@@ -90,6 +90,11 @@ class _InsertRace(Exception):
     """Another process inserted one of our new fingerprints first; redo the group."""
 
 
+class _StagingLost(Exception):
+    """The connection has no staging table (dropped, or another session behind a pooler):
+    redo the group without it."""
+
+
 class _Stale(Exception):
     """A row the group planned from memory was changed by another writer; redo the group
     with every row locked and read."""
@@ -153,6 +158,8 @@ class PostgresAlertStore(GroupCommittedWrites):
         """Records as this process last committed them, with the writing transaction's id."""
         self._digests: dict[Key, bytes] = {}
         """Content digests of cached records, where known (see plan_batch)."""
+        self._staging = True
+        """Large groups COPY their new alerts (off once a session cannot keep the table)."""
         self._known: dict[Key, None] = {}
         """Keys this process has seen stored (a key it has not is taken for a new alert)."""
         self._committer: GroupCommitter[Sequence[IngestSend], list[IngestResult]] = GroupCommitter(
@@ -175,7 +182,7 @@ class PostgresAlertStore(GroupCommittedWrites):
                 command_timeout=self._command_timeout,
                 app_name="core-alerts",
                 role=self._role,
-                init=CREATE_STAGED_ALERTS,
+                init=self._prepare_connection,
             )
         self._pool = pool
         self._begin_all = begin_for_all_tenants(self._wall)
@@ -185,6 +192,21 @@ class PostgresAlertStore(GroupCommittedWrites):
             )
         self._growth = GrowthWatch(rows)
         self._committer.start()
+
+    async def _prepare_connection(self, conn: Any) -> None:
+        """Each new connection: its staging table (see STAGED_ALERTS). A login that may not
+        create temporary tables still gets a working store, without COPY."""
+        if self._staging:
+            try:
+                await conn.execute(CREATE_STAGED_ALERTS)
+            except asyncpg.PostgresError as exc:
+                self._stop_staging(exc)
+
+    def _stop_staging(self, exc: Exception) -> None:
+        if self._staging:
+            self._staging = False
+            log.warning("staging_table_unavailable", table=STAGED_ALERTS, error=str(exc),
+                        effect="large groups of new alerts are written without COPY")  # fmt: skip
 
     async def close(self) -> None:
         await self._committer.close()
@@ -238,6 +260,8 @@ class PostgresAlertStore(GroupCommittedWrites):
                 return plan.results
             except (_Stale, _InsertRace):
                 lock_all = True
+            except _StagingLost:
+                pass  # redone with the new rows as parameters
         raise StorageUnavailable("concurrent writers keep changing the same alerts; retry",
                                  retry_after=1)  # fmt: skip
 
@@ -261,9 +285,13 @@ class PostgresAlertStore(GroupCommittedWrites):
         counters = sorted(plan.counter_only(), key=_by_key)
         full = sorted(plan.full_updates(), key=_by_key)
         rows = [insert_params(r) for r in new]
-        staged = len(rows) >= _STAGE_FROM
+        staged = self._staging and len(rows) >= _STAGE_FROM
         if staged:
-            await conn.copy_records_to_table(STAGED_ALERTS, records=rows)
+            try:
+                await conn.copy_records_to_table(STAGED_ALERTS, records=rows)
+            except asyncpg.UndefinedTableError as exc:
+                self._stop_staging(exc)
+                raise _StagingLost from None
         parts: tuple[list[tuple[Any, ...]], ...] = (
             rows,
             [(*counter_params(r), expected[r.tenant_id, r.fingerprint]) for r in counters],

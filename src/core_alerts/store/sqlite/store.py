@@ -478,7 +478,7 @@ class SqliteAlertStore(GroupCommittedWrites):
     async def get_by_fingerprint(self, tenant_id: str, fingerprint: str) -> AlertRecord | None:
         await self.flush()  # the rows, and with them the directory, hold every alert
         seq = self._rows.seq((tenant_id, fingerprint))
-        return None if seq is None else await self._one("seq", tenant_id, seq)
+        return None if seq is None else await self._row("seq", tenant_id, seq)
 
     async def get_many(self, tenant_id: str, alert_ids: Sequence[str]) -> list[AlertRecord]:
         ids = list(dict.fromkeys(alert_ids))
@@ -513,8 +513,12 @@ class SqliteAlertStore(GroupCommittedWrites):
             found.append(msgspec.structs.replace(rec, labels=labels, annotations=annotations))
         return found
 
-    async def _one(self, column: str, tenant_id: str, value: str | int) -> AlertRecord | None:
+    async def _one(self, column: str, tenant_id: str, value: str) -> AlertRecord | None:
         await self.flush()
+        return await self._row(column, tenant_id, value)
+
+    async def _row(self, column: str, tenant_id: str, value: str | int) -> AlertRecord | None:
+        """The alert whose `column` is `value`, as the rows hold it (no flush)."""
         sql = f"SELECT {ALERT_COLUMNS} FROM alerts WHERE tenant_id = ? AND {column} = ?"
         row = await self._read(lambda c: c.execute(sql, (tenant_id, value)).fetchone())
         return None if row is None else record_from_row(row)

@@ -242,7 +242,8 @@ class PostgresAlertStore(GroupCommittedWrites):
 
     async def _write_group(self, requests: list[Sequence[IngestSend]]) -> list[list[IngestResult]]:
         lock_all = False
-        for _attempt in range(3):
+        attempts = 0
+        while attempts < 3:
             try:
                 async with self._conn("write") as conn:
                     try:  # BEGIN and COMMIT by hand: BEGIN goes with the wall statement
@@ -260,8 +261,9 @@ class PostgresAlertStore(GroupCommittedWrites):
                 return plan.results
             except (_Stale, _InsertRace):
                 lock_all = True
+                attempts += 1
             except _StagingLost:
-                pass  # redone with the new rows as parameters
+                pass  # not an attempt: staging is off now, so this happens once per process
         raise StorageUnavailable("concurrent writers keep changing the same alerts; retry",
                                  retry_after=1)  # fmt: skip
 
